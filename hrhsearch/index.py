@@ -1,0 +1,343 @@
+"""The index on disk: open it, update it from files, rebuild it atomically, describe it.
+
+An index directory holds ``hrhsearch.json`` (the schema version and which generation is live),
+one or more ``gen-NNNNNN/`` Whoosh indexes, and ``write.lock``. Updates are Whoosh commits inside
+the live generation, which are atomic: a killed writer leaves the last commit readable. A rebuild
+writes a new generation beside the live one and then switches ``hrhsearch.json`` with one
+``os.replace``, so an interrupted rebuild leaves the old index in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.query import Term
+
+from . import schema
+from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
+from .lock import WriteLock
+from .records import Section
+
+META = "hrhsearch.json"
+COMMIT_EVERY = 200  # files; a killed run keeps everything committed before it
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """What an ``update`` or ``rebuild`` did. ``failed`` files were not indexed; see their reasons."""
+
+    index: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    sections: int = 0
+    skipped: list[FileProblem] = field(default_factory=list)
+    failed: list[FileProblem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class Stats:
+    index: str
+    schema_version: int
+    generation: str
+    documents: int
+    sections: int
+    documents_by_format: dict[str, int]
+    sections_by_format: dict[str, int]
+    sections_by_language: dict[str, int]
+    roots: tuple[str, ...]
+    updated: str
+    size_bytes: int
+
+
+Progress = Callable[[str], None]
+
+
+def exists(index: Path | str) -> bool:
+    return (Path(index) / META).is_file()
+
+
+def _read_meta(index: Path) -> dict:
+    try:
+        meta = json.loads((index / META).read_text("utf-8"))
+    except FileNotFoundError:
+        raise IndexNotFound(index) from None
+    except (OSError, ValueError) as exc:
+        raise HrhsearchError(f"The index at {index} is unreadable ({exc}). Rebuild it with: hrhsearch rebuild --index {index}") from None
+    if meta.get("schema_version") != schema.SCHEMA_VERSION:
+        raise IndexVersionMismatch(index, meta.get("schema_version"), schema.SCHEMA_VERSION)
+    return meta
+
+
+def _write_meta(index: Path, meta: dict) -> None:
+    tmp = index / f"{META}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(meta, indent=2), "utf-8")
+    os.replace(tmp, index / META)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Index:
+    """An hrhsearch index directory. ``open_index`` and ``create_index`` make one."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.meta = _read_meta(self.path)
+
+    @property
+    def generation_path(self) -> Path:
+        return self.path / self.meta["generation"]
+
+    def whoosh(self) -> whoosh_index.Index:
+        return whoosh_index.open_dir(str(self.generation_path))
+
+    def searcher(self):  # -> whoosh.searching.Searcher
+        from whoosh.scoring import BM25F
+
+        return self.whoosh().searcher(weighting=BM25F())
+
+    def documents(self) -> dict[str, dict]:
+        """The recorded source files: path -> stored fields of its document record."""
+        with self.whoosh().searcher() as searcher:
+            return {fields["path"]: fields for fields in searcher.documents(kind=schema.DOCUMENT)}
+
+    def stats(self) -> Stats:
+        by_format: Counter[str] = Counter()
+        docs_by_format: Counter[str] = Counter()
+        by_language: Counter[str] = Counter()
+        roots: set[str] = set()
+        with self.whoosh().searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                if fields["kind"] == schema.SECTION:
+                    by_format[fields["format"]] += 1
+                    by_language[fields["language"]] += 1
+                else:
+                    docs_by_format[fields["format"]] += 1
+                    roots.add(fields["root"])
+        size = sum(f.stat().st_size for f in self.generation_path.iterdir() if f.is_file())
+        return Stats(
+            index=str(self.path),
+            schema_version=self.meta["schema_version"],
+            generation=self.meta["generation"],
+            documents=sum(docs_by_format.values()),
+            sections=sum(by_format.values()),
+            documents_by_format=dict(sorted(docs_by_format.items())),
+            sections_by_format=dict(sorted(by_format.items())),
+            sections_by_language=dict(by_language.most_common()),
+            roots=tuple(sorted(roots)),
+            updated=self.meta.get("updated", ""),
+            size_bytes=size,
+        )
+
+    def update(self, paths: Iterable[Path | str], *, jobs: int | None = None, progress: Progress | None = None,
+               wait: float = 0) -> IndexReport:
+        """Index files and folders (recursively): add new files, re-index changed ones, drop the
+        sections of files gone from a folder given here, and leave unchanged files alone."""
+        with WriteLock(self.path, wait=wait) as lock:
+            report = IndexReport(index=str(self.path), notices=lock.notices)
+            _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress)
+            self.meta["updated"] = _now()
+            _write_meta(self.path, self.meta)
+        return report
+
+    def rebuild(self, *, jobs: int | None = None, progress: Progress | None = None, wait: float = 0) -> IndexReport:
+        """Re-index every recorded source root into a new generation, then switch to it."""
+        with WriteLock(self.path, wait=wait) as lock:
+            roots = sorted(self.stats().roots)
+            number = int(self.meta["generation"].split("-")[1]) + 1
+            new = f"gen-{number:06d}"
+            shutil.rmtree(self.path / new, ignore_errors=True)
+            (self.path / new).mkdir()
+            fresh = whoosh_index.create_in(str(self.path / new), schema.build())
+            report = IndexReport(index=str(self.path), notices=lock.notices)
+            _update(self, [Path(r) for r in roots], fresh, report, jobs, progress, check_existing=False)
+            old = self.meta["generation"]
+            self.meta.update(generation=new, updated=_now())
+            _write_meta(self.path, self.meta)
+            _remove_stale_generations(self.path, keep={new, old})
+        return report
+
+
+def create_index(path: Path | str) -> Index:
+    """Create an empty index at ``path`` (or return the one already there)."""
+    path = Path(path)
+    if exists(path):
+        return Index(path)
+    path.mkdir(parents=True, exist_ok=True)
+    with WriteLock(path):
+        if not exists(path):
+            generation = "gen-000001"
+            shutil.rmtree(path / generation, ignore_errors=True)
+            (path / generation).mkdir()
+            whoosh_index.create_in(str(path / generation), schema.build())
+            _write_meta(path, {"schema_version": schema.SCHEMA_VERSION, "generation": generation,
+                               "created": _now(), "updated": _now()})
+    return Index(path)
+
+
+def open_index(path: Path | str) -> Index:
+    return Index(path)
+
+
+def _remove_stale_generations(index: Path, keep: set[str]) -> None:
+    # The previous generation is kept one round so that searches already open on it can finish.
+    for child in index.glob("gen-*"):
+        if child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(root, file) for every file under the given paths, in a stable order, without following
+    links out of a root or looping on them."""
+    for root in paths:
+        root = Path(os.path.abspath(root))
+        if root.is_file():
+            yield root, root
+            continue
+        seen: set[tuple[int, int]] = set()
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:
+                dirs.clear()
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith("."):
+                    yield root, Path(folder) / name
+
+
+def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report: IndexReport,
+            jobs: int | None, progress: Progress | None, check_existing: bool = True) -> None:
+    from .ingest import is_supported
+
+    started = time.perf_counter()
+    for path in paths:
+        if not path.exists():
+            report.failed.append(FileProblem(str(path), "no such file or folder"))
+    known = index.documents() if check_existing else {}
+    todo: list[tuple[Path, Path, os.stat_result]] = []
+    seen: set[str] = set()
+    for root, file in walk(p for p in paths if p.exists()):
+        seen.add(str(file))
+        if not is_supported(file):
+            report.skipped.append(FileProblem(str(file), f"unsupported format {file.suffix or '(no suffix)'!r}"))
+            continue
+        try:
+            st = file.stat()
+        except OSError as exc:
+            report.failed.append(FileProblem(str(file), f"cannot read it: {exc.strerror}"))
+            continue
+        old = known.get(str(file))
+        if old and old["mtime_ns"] == st.st_mtime_ns and old["size"] == st.st_size:
+            report.unchanged += 1
+        else:
+            todo.append((root, file, st))
+    gone = [p for p in known if p not in seen and any(_is_under(p, root) for root in paths if root.exists())]
+    writer = target.writer()
+    try:
+        for path in gone:
+            writer.delete_by_term("doc_id", known[path]["doc_id"])
+            report.removed += 1
+        done = 0
+        for (root, file, st), result in zip(todo, _prepare_all([f for _, f, _ in todo], jobs)):
+            if progress:
+                progress(str(file))
+            if isinstance(result, ExtractionError):
+                target_list = report.skipped if isinstance(result, UnsupportedFormat) else report.failed
+                target_list.append(FileProblem(str(file), result.cause))
+                continue
+            previous = known.get(str(file))
+            if previous:
+                writer.delete_by_term("doc_id", previous["doc_id"])
+            _write_document(writer, root, file, st, result)
+            report.sections += len(result)
+            report.updated += bool(previous)
+            report.added += not previous
+            done += 1
+            if done % COMMIT_EVERY == 0:
+                writer.commit()
+                writer = target.writer()
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    report.seconds = time.perf_counter() - started
+
+
+def _is_under(path: str, root: Path) -> bool:
+    root_str = os.path.abspath(root)
+    return path == root_str or path.startswith(root_str.rstrip(os.sep) + os.sep)
+
+
+def _prepare(path: Path) -> list[Section] | ExtractionError:
+    """Extract and section one file. Runs in a worker process; errors come back as values."""
+    from .ingest import extract
+    from .sections import split
+
+    try:
+        document = extract(path)
+        sections = split(document)
+    except ExtractionError as exc:
+        return exc
+    if not any(s.text.strip() for s in sections):
+        return ExtractionError(path, "no text found in it")
+    return sections
+
+
+def _prepare_all(files: list[Path], jobs: int | None) -> Iterator[list[Section] | ExtractionError]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(files) < 2:
+        yield from map(_prepare, files)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork, where there is one: spawn and forkserver re-run the caller's main module, which breaks
+    # library users whose scripts have no ``if __name__ == "__main__"`` guard.
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=context) as pool:
+        yield from pool.map(_prepare, files, chunksize=1)
+
+
+def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections: list[Section]) -> None:
+    first = sections[0]
+    languages = Counter(s.language for s in sections)
+    for s in sections:
+        head = " \n".join((s.title, *s.heading))
+        writer.add_document(
+            section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
+            language=s.language, title=s.title, heading=list(s.heading), text=s.text,
+            page_start=s.page_start, page_end=s.page_end, position=s.position,
+            **({"year": s.year} if s.year else {}),
+            **{schema.body_field(s.language): s.text, schema.head_field(s.language): head},
+        )
+    writer.add_document(
+        section_id=f"doc:{first.doc_id}", doc_id=first.doc_id, kind=schema.DOCUMENT, path=str(file),
+        root=str(Path(os.path.abspath(root))), format=first.format, language=languages.most_common(1)[0][0],
+        title=first.title, mtime_ns=st.st_mtime_ns, size=st.st_size, sections=len(sections), indexed_at=_now(),
+    )

@@ -1,0 +1,107 @@
+"""HTML: the <title>, sections on h1-h6, no script/style/nav/footer, the declared charset honoured.
+
+Built on the standard library's tokenizer so that nothing is fetched or run: images, scripts
+and remote resources are never followed.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from ..records import Block, Document
+from ._text import clean, decode, reflow
+
+_DROPPED = frozenset({"script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "object", "head"})
+_BLOCK = frozenset(
+    "address article aside blockquote br dd div dl dt fieldset figcaption figure form header hr li main "
+    "ol p pre section table tbody td th thead tr ul caption".split()
+)
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+class _Collector(HTMLParser):
+    """Walks the tag stream once, turning it into headings and paragraphs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self.title = ""
+        self._buffer: list[str] = []
+        self._drop_depth = 0
+        self._in_title = False
+        self._heading: int = 0
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        if tag in _DROPPED:
+            self._drop_depth += 1
+        elif tag in _HEADINGS or tag in _BLOCK:
+            self._flush()
+            self._heading = _HEADINGS.get(tag, self._heading)
+            if tag == "li":
+                self._buffer.append("\u2022 ")
+            if tag == "pre":
+                self._pre += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in _DROPPED:
+            self._drop_depth = max(0, self._drop_depth - 1)
+        elif tag in _HEADINGS or tag in _BLOCK:
+            self._flush()
+            if tag in _HEADINGS:
+                self._heading = 0
+            if tag == "pre":
+                self._pre = max(0, self._pre - 1)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._drop_depth:
+            self._buffer.append(data)
+
+    def _flush(self) -> None:
+        text, self._buffer = "".join(self._buffer), []
+        if self._heading:
+            heading = clean(text.replace("\n", " "))
+            if heading:
+                self.blocks.append(Block(heading, level=self._heading))
+        elif self._pre:
+            self.blocks.extend(Block(p) for p in reflow(text))
+        else:
+            # Outside <pre>, newlines in HTML source are just spaces.
+            paragraph = clean(text.replace("\n", " "))
+            if paragraph and paragraph != "\u2022":
+                self.blocks.append(Block(paragraph))
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def parse_html(markup: str) -> tuple[str, list[Block]]:
+    """Markup (a page or a fragment) to its title and blocks."""
+    collector = _Collector()
+    collector.feed(markup)
+    collector.close()
+    return clean(collector.title), collector.blocks
+
+
+def extract(path: Path) -> Document:
+    data = path.read_bytes()
+    declared = _CHARSET.search(data[:4096])
+    markup = decode(data, str(path), declared.group(1).decode("ascii") if declared else None)
+    title, blocks = parse_html(markup)
+    if not title:
+        title = next((b.text for b in blocks if b.is_heading), "") or path.stem
+    return Document(path=str(path), format="html", title=title, blocks=tuple(blocks))

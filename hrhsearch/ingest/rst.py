@@ -1,0 +1,13 @@
+"""reStructuredText: underlined (and overlined) titles start sections, levels in order of first use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..records import Document
+from ._markup import document, front_matter, read, rst_blocks
+
+
+def extract(path: Path) -> Document:
+    meta, body = front_matter(read(path))
+    return document(path, "rst", meta, rst_blocks(body))

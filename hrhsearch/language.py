@@ -1,0 +1,42 @@
+"""Language identification: langdetect, seeded so that the same text always gets the same answer.
+
+Short text is unreliable (headings are misread about one time in seven), so callers pass a
+fallback, normally the document's own language, for anything under ``MIN_WORDS`` words.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+MIN_WORDS = 12
+SAMPLE_CHARS = 3000
+DEFAULT = "en"
+# Languages with their own stemmer and stop words in the index; others are indexed unstemmed.
+STEMMED = ("en", "fr", "es", "pt")
+
+
+@lru_cache(maxsize=1)
+def _detector_factory() -> object:
+    # Imported lazily: loading langdetect's profiles costs time that a search never needs.
+    from langdetect import DetectorFactory, detector_factory
+
+    DetectorFactory.seed = 0
+    detector_factory.init_factory()
+    return detector_factory._factory
+
+
+def detect(text: str, fallback: str = DEFAULT) -> str:
+    """The ISO 639-1 code of ``text``'s language, or ``fallback`` when the text is too short to tell."""
+    sample = text[:SAMPLE_CHARS]
+    if len(sample.split()) < MIN_WORDS:
+        return fallback
+    from langdetect.lang_detect_exception import LangDetectException
+
+    factory = _detector_factory()
+    try:
+        detector = factory.create()  # type: ignore[attr-defined]
+        detector.append(sample)
+        code = detector.detect()
+    except LangDetectException:
+        return fallback
+    return code.split("-")[0]

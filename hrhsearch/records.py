@@ -1,0 +1,74 @@
+"""The records that flow between stages: ingest -> sections -> index -> search.
+
+``Document`` is what an ingestor reads out of one file: a title and a flat run of ``Block`` s
+(headings and paragraphs, each with its page where the format has pages). ``Section`` is one
+indexed passage. ``Passage`` is a ``Section`` found by a search, with its score and snippet.
+``asdict(passage)`` is the JSON shape the CLI prints, so field names here are a public contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading (``level`` 1-6) or a paragraph (``level`` 0) of a document."""
+
+    text: str
+    level: int = 0
+    page: int | None = None
+
+    @property
+    def is_heading(self) -> bool:
+        return self.level > 0
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str
+    format: str
+    title: str
+    blocks: tuple[Block, ...]
+    pages: int | None = None
+    year: int | None = None
+    author: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """One searchable passage of a document, with everything needed to cite it."""
+
+    section_id: str
+    doc_id: str
+    path: str
+    format: str
+    title: str
+    heading: tuple[str, ...]
+    text: str
+    language: str
+    position: int
+    page_start: int | None = None
+    page_end: int | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A search hit. ``snippet`` is plain text; ``highlights`` are (start, end) offsets into it."""
+
+    rank: int
+    score: float
+    section_id: str
+    path: str
+    title: str
+    heading: str
+    page_start: int | None
+    page_end: int | None
+    language: str
+    format: str
+    snippet: str
+    text: str
+    highlights: tuple[tuple[int, int], ...] = field(default=())
+    year: int | None = None

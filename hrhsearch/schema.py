@@ -1,0 +1,76 @@
+"""The index schema: field names, analyzers per language, and the schema version.
+
+Every section's text goes into the field of its own language (``body_fr`` for French), analyzed
+with that language's Snowball stemmer and stop words; its title and heading path go into
+``head_<lang>`` the same way. A query is analyzed once per language and matched against each
+language's fields, so "formation" finds "formations" in French sections and "capacitación" finds
+"capacitaciones" in Spanish ones. Languages without a stemmer share the unstemmed ``*_xx`` fields.
+
+Bump ``SCHEMA_VERSION`` whenever a field or an analyzer changes: older indexes then ask to be
+rebuilt instead of returning wrong results.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from whoosh import fields
+from whoosh.analysis import Analyzer, CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
+from whoosh.support.charset import accent_map
+
+SCHEMA_VERSION = 1
+LANGUAGES = ("en", "fr", "es", "pt")
+OTHER = "xx"
+FIELD_LANGUAGES = LANGUAGES + (OTHER,)
+
+# kind: a section is searchable text; a document record remembers one source file (its size,
+# mtime and root) so that an update can tell what changed without opening the file again.
+SECTION, DOCUMENT = "section", "document"
+
+
+def field_language(language: str) -> str:
+    return language if language in LANGUAGES else OTHER
+
+
+def body_field(language: str) -> str:
+    return f"body_{field_language(language)}"
+
+
+def head_field(language: str) -> str:
+    return f"head_{field_language(language)}"
+
+
+@lru_cache(maxsize=None)
+def analyzer(language: str) -> Analyzer:
+    """Lower-case, stop words, stem, then fold accents, so that users who type "capacitacion"
+    without the accent still match."""
+    if language == OTHER:
+        return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+    return LanguageAnalyzer(language) | CharsetFilter(accent_map)
+
+
+def build() -> fields.Schema:
+    schema = fields.Schema(
+        section_id=fields.ID(stored=True, unique=True),
+        doc_id=fields.ID(stored=True),
+        kind=fields.ID(stored=True),
+        path=fields.ID(stored=True),
+        root=fields.ID(stored=True),
+        format=fields.ID(stored=True),
+        language=fields.ID(stored=True),
+        year=fields.NUMERIC(stored=True),
+        title=fields.STORED,
+        heading=fields.STORED,
+        text=fields.STORED,
+        page_start=fields.STORED,
+        page_end=fields.STORED,
+        position=fields.STORED,
+        mtime_ns=fields.STORED,
+        size=fields.STORED,
+        sections=fields.STORED,
+        indexed_at=fields.STORED,
+    )
+    for language in FIELD_LANGUAGES:
+        schema.add(f"body_{language}", fields.TEXT(analyzer=analyzer(language), phrase=True))
+        schema.add(f"head_{language}", fields.TEXT(analyzer=analyzer(language), phrase=True))
+    return schema

@@ -1,0 +1,178 @@
+"""Queries in, ranked ``Passage`` s out.
+
+A query is parsed once with Whoosh's syntax (AND/OR/NOT, "phrases", field:term, wildcards,
+grouping) against language-neutral virtual fields, then every word is re-analyzed for each
+language and matched against that language's stemmed fields. Terms are OR-ed with a coordination
+bonus, so a long question ranks passages matching most of its words first instead of requiring
+all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from whoosh import fields, query
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.qparser import OrGroup, QueryParser
+from whoosh.support.charset import accent_map
+
+from . import schema
+from .errors import QueryError
+from .index import Index
+from .records import Passage
+
+# Virtual fields users may name: the text, the headings (title:/heading:), or anything.
+ANY, TEXT_FIELDS, HEAD_FIELDS = "any", frozenset({"text", "body"}), frozenset({"title", "heading"})
+HEAD_BOOST = 1.5
+COORDINATION = 0.9
+SNIPPET_CHARS = 240
+# A "?" that ends a word is a question mark, not a one-letter wildcard: "(Time Sharing System)?".
+_QUESTION_MARK = re.compile(r"(?<=[\w)\"'])\?+(?=\s|$)")
+_LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()*?]+(?!\S)")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> QueryParser:
+    neutral = RegexTokenizer() | LowercaseFilter()
+    parse_schema = fields.Schema(
+        language=fields.ID, format=fields.ID, path=fields.ID, doc_id=fields.ID, year=fields.NUMERIC,
+        **{name: fields.TEXT(analyzer=neutral, multitoken_query="phrase") for name in (ANY, *TEXT_FIELDS, *HEAD_FIELDS)},
+    )
+    return QueryParser(ANY, parse_schema, group=OrGroup.factory(COORDINATION))
+
+
+def parse(text: str) -> query.Query:
+    """A user's query string to a Whoosh query over the index's per-language fields."""
+    cleaned = _LONE_PUNCT.sub(" ", _QUESTION_MARK.sub("", text)).strip()
+    if not cleaned:
+        raise QueryError(text, "the query is empty. Type some words to search for.")
+    try:
+        parsed = _parser().parse(cleaned)
+    except Exception as exc:  # noqa: BLE001 - Whoosh's parser raises assorted errors on odd input
+        raise QueryError(text, f"it is not valid query syntax ({exc}). Quote it to search the words literally.") from None
+    return _expand(parsed).normalize()
+
+
+def _expand(q: query.Query) -> query.Query:
+    if isinstance(q, (query.Term, query.Phrase, query.Prefix, query.Wildcard, query.FuzzyTerm)) and q.field() in (
+        ANY, *TEXT_FIELDS, *HEAD_FIELDS,
+    ):
+        return _per_language(q)
+    if q.is_leaf():
+        return q
+    if isinstance(q, query.Or) and any(isinstance(sub, query.Not) for sub in q.subqueries):
+        # Under OR grouping Whoosh reads "a b NOT c" as "a OR b OR (NOT c)"; users mean "(a OR b) minus c".
+        kept = [_expand(sub) for sub in q.subqueries if not isinstance(sub, query.Not)]
+        excluded = [_expand(sub.query) for sub in q.subqueries if isinstance(sub, query.Not)]
+        positive = q.__class__(kept, boost=q.boost, scale=q.scale) if kept else query.Every()
+        return query.AndNot(positive, query.Or(excluded))
+    return q.apply(_expand)
+
+
+def _per_language(q: query.Query) -> query.Query:
+    name = q.field()
+    targets: list[tuple[str, str, float]] = []
+    for language in schema.FIELD_LANGUAGES:
+        if name not in HEAD_FIELDS:
+            targets.append((language, f"body_{language}", 1.0))
+        if name not in TEXT_FIELDS:
+            targets.append((language, f"head_{language}", HEAD_BOOST))
+    subqueries = [sub for sub in (_retarget(q, lang, fname, boost) for lang, fname, boost in targets) if sub is not None]
+    return query.Or(subqueries, boost=q.boost) if subqueries else query.NullQuery
+
+
+def _retarget(q: query.Query, language: str, fieldname: str, boost: float) -> query.Query | None:
+    analyzer = schema.analyzer(language)
+    if isinstance(q, query.Term):
+        stems = [t.text for t in analyzer(q.text)]
+        if not stems:
+            return None  # a stop word in this language
+        return query.Term(fieldname, stems[0], boost=boost) if len(stems) == 1 else query.Phrase(fieldname, stems, boost=boost)
+    if isinstance(q, query.Phrase):
+        stems = [t.text for t in analyzer(" ".join(q.words))]
+        if not stems:
+            return None
+        return query.Term(fieldname, stems[0], boost=boost) if len(stems) == 1 else query.Phrase(fieldname, stems, slop=q.slop, boost=boost)
+    # Patterns match indexed terms as they are (stemmed and accent-folded), so fold them too.
+    pattern = accent_fold(q.text.lower())
+    if isinstance(q, query.Prefix):
+        return query.Prefix(fieldname, pattern, boost=boost)
+    if isinstance(q, query.FuzzyTerm):
+        return query.FuzzyTerm(fieldname, pattern, maxdist=q.maxdist, prefixlength=q.prefixlength, boost=boost)
+    return query.Wildcard(fieldname, pattern, boost=boost)
+
+
+def accent_fold(text: str) -> str:
+    return text.translate(accent_map)
+
+
+def _filters(language: str | None) -> query.Query:
+    conditions: list[query.Query] = [query.Term("kind", schema.SECTION)]
+    if language:
+        conditions.append(query.Term("language", language.lower()))
+    return query.And(conditions)
+
+
+def search(index: Index, text: str, limit: int = 10, language: str | None = None) -> list[Passage]:
+    """Run a query on an open index and return up to ``limit`` passages, best first."""
+    if limit < 1:
+        raise QueryError(text, "the limit must be at least 1")
+    q = parse(text)
+    if q is query.NullQuery:
+        return []
+    with index.searcher() as searcher:
+        try:
+            hits = searcher.search(q, limit=limit, filter=_filters(language), terms=True)
+        except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
+            raise QueryError(text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
+        return [_passage(rank, hit) for rank, hit in enumerate(hits, start=1)]
+
+
+def _passage(rank: int, hit) -> Passage:
+    stored = hit.fields()
+    language = stored["language"]
+    body = schema.body_field(language)
+    terms = {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in hit.matched_terms() if f == body}
+    snippet, highlights = make_snippet(stored["text"], terms, language)
+    return Passage(
+        rank=rank,
+        score=round(float(hit.score), 4),
+        section_id=stored["section_id"],
+        path=stored["path"],
+        title=stored["title"],
+        heading=" > ".join(stored["heading"]),
+        page_start=stored.get("page_start"),
+        page_end=stored.get("page_end"),
+        language=language,
+        format=stored["format"],
+        snippet=snippet,
+        text=stored["text"],
+        highlights=highlights,
+        year=stored.get("year"),
+    )
+
+
+def make_snippet(text: str, terms: set[str], language: str, width: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The window of ``text`` richest in matched terms, and the (start, end) offsets of the matches in it."""
+    analyzer = schema.analyzer(schema.field_language(language))
+    spans = [(t.startchar, t.endchar) for t in analyzer(text, chars=True, removestops=False) if t.text in terms]
+    flat = " ".join(text.split())
+    if flat != text:
+        # Offsets are computed on the text as stored; rebase them onto the one-line form.
+        text, spans = flat, [(t.startchar, t.endchar) for t in analyzer(flat, chars=True, removestops=False) if t.text in terms]
+    if len(text) <= width:
+        return text, tuple(spans)
+    best_start = 0
+    if spans:
+        best = max(range(len(spans)), key=lambda i: sum(1 for s, _ in spans[i:] if s < spans[i][0] + width))
+        best_start = max(0, spans[best][0] - width // 5)
+        best_start = text.rfind(" ", 0, best_start) + 1 if best_start else 0
+    end = min(len(text), best_start + width)
+    if end < len(text):
+        end = text.rfind(" ", best_start, end) if text.rfind(" ", best_start, end) > best_start else end
+    prefix = "\u2026" if best_start > 0 else ""
+    suffix = "\u2026" if end < len(text) else ""
+    shift = len(prefix) - best_start
+    inside = tuple((s + shift, e + shift) for s, e in spans if s >= best_start and e <= end)
+    return f"{prefix}{text[best_start:end]}{suffix}", inside
