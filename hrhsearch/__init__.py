@@ -1,1 +1,138 @@
-"""hrhsearch"""
+"""hrhsearch: passage search over health-workforce documents.
+
+    >>> import hrhsearch
+    >>> report = hrhsearch.build_index(["reports/"], index="indexes/mine")
+    >>> for p in hrhsearch.search("rural retention of nurses", index="indexes/mine", limit=5):
+    ...     print(p.rank, p.title, p.heading, p.page_start, p.snippet)
+
+Each call opens the index, does one job and closes it. ``open_index`` gives an ``Index`` object
+for repeated use. With ``index=None`` the default index is used, built from the bundled sample
+corpus on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .errors import (
+    EmptyDocument,
+    ExtractionError,
+    HrhsearchError,
+    IndexLocked,
+    IndexNotFound,
+    IndexVersionMismatch,
+    QueryError,
+    UnsupportedFormat,
+)
+from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, exists, open_index
+from .records import Block, Document, Passage, Section
+from .search import search as _search
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Block",
+    "Document",
+    "EmptyDocument",
+    "ExtractionError",
+    "FileProblem",
+    "HrhsearchError",
+    "Index",
+    "IndexLocked",
+    "IndexNotFound",
+    "IndexReport",
+    "IndexVersionMismatch",
+    "Passage",
+    "Progress",
+    "QueryError",
+    "Section",
+    "Stats",
+    "UnsupportedFormat",
+    "build_index",
+    "bundled_corpus",
+    "create_index",
+    "default_index_path",
+    "ensure_default_index",
+    "open_index",
+    "rebuild",
+    "search",
+    "stats",
+]
+
+
+def bundled_corpus() -> Path:
+    """The sample documents shipped with hrhsearch: the default index is built from them."""
+    from importlib.resources import files
+
+    try:
+        return Path(str(files("hrhsearch.corpus")))
+    except (ModuleNotFoundError, TypeError):
+        return Path(__file__).resolve().parent.parent / "corpus"
+
+
+def default_index_path() -> Path:
+    """``$HRHSEARCH_INDEX``, or ``indexes/default`` under ``$XDG_DATA_HOME/hrhsearch``
+    (``~/.local/share/hrhsearch`` when that is unset)."""
+    if os.environ.get("HRHSEARCH_INDEX"):
+        return Path(os.environ["HRHSEARCH_INDEX"])
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data / "hrhsearch" / "indexes" / "default"
+
+
+def ensure_default_index(say: Callable[[str], None] | None = None) -> Path:
+    """Build the default index from the bundled corpus if it is missing or out of date."""
+    path = default_index_path()
+    try:
+        open_index(path)
+        return path
+    except IndexVersionMismatch:
+        if say:
+            say(f"The default index at {path} was built by another version; rebuilding it.")
+        shutil.rmtree(path)
+    except IndexNotFound:
+        pass
+    corpus = bundled_corpus()
+    if say:
+        say(f"No index yet at {path}: building it from the bundled sample corpus ({corpus}).")
+    from .ingest import is_supported
+
+    files = sorted(f for f in corpus.iterdir() if is_supported(f) and f.name != "README.md")
+    report = create_index(path).update(files)
+    if say:
+        say(f"Built the default index: {report.added} documents, {report.sections} sections in {report.seconds:.1f} s.")
+    return path
+
+
+def _resolve(index: Path | str | None) -> Path:
+    return Path(index) if index is not None else ensure_default_index()
+
+
+def build_index(
+    paths: Iterable[Path | str],
+    index: Path | str | None = None,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    wait: float = 0,
+) -> IndexReport:
+    """Index files and folders into ``index`` (created if needed), incrementally."""
+    target = Path(index) if index is not None else default_index_path()
+    return create_index(target).update(paths, jobs=jobs, progress=progress, wait=wait)
+
+
+def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: str | None = None) -> list[Passage]:
+    """Ranked passages for ``query`` (Whoosh syntax or a plain question), best first."""
+    return _search(open_index(_resolve(index)), query, limit=limit, language=lang)
+
+
+def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progress: Progress | None = None,
+            wait: float = 0) -> IndexReport:
+    """Re-index every recorded source beside the live index, then swap the new one in."""
+    return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait)
+
+
+def stats(index: Path | str | None = None) -> Stats:
+    return open_index(_resolve(index)).stats()

@@ -72,7 +72,8 @@ class Stats:
     size_bytes: int
 
 
-Progress = Callable[[str], None]
+# Called after each file that had to be read: (files done, files to do, path).
+Progress = Callable[[int, int, str], None]
 
 
 def exists(index: Path | str) -> bool:
@@ -264,9 +265,9 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             writer.delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
         done = 0
-        for (root, file, st), result in zip(todo, _prepare_all([f for _, f, _ in todo], jobs)):
+        for n, ((root, file, st), result) in enumerate(zip(todo, _prepare_all([f for _, f, _ in todo], jobs)), start=1):
             if progress:
-                progress(str(file))
+                progress(n, len(todo), str(file))
             if isinstance(result, ExtractionError):
                 target_list = report.skipped if isinstance(result, UnsupportedFormat) else report.failed
                 target_list.append(FileProblem(str(file), result.cause))

@@ -70,7 +70,7 @@ def _drafts(blocks: tuple[Block, ...], title: str = "") -> list[_Draft]:
     raw: list[_Draft] = [_Draft(heading=())]
     stack: list[tuple[int, str]] = []
     for block in blocks:
-        if block.is_heading and block.text.casefold() == title.casefold():
+        if block.is_heading and _part_of_title(block.text, title):
             stack.clear()  # the title repeated as a heading adds nothing to the heading path
             raw.append(_Draft(heading=(), page=block.page))
         elif block.is_heading:
@@ -93,6 +93,11 @@ def _drafts(blocks: tuple[Block, ...], title: str = "") -> list[_Draft]:
         drafts.append(draft)
     _flush_orphans(drafts, orphans)
     return drafts
+
+
+def _part_of_title(heading: str, title: str) -> bool:
+    heading, title = heading.casefold(), title.casefold()
+    return heading == title or (len(heading.split()) >= 3 and heading in title)
 
 
 def _flush_orphans(drafts: list[_Draft], orphans: list[_Draft]) -> None:

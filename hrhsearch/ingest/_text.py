@@ -12,7 +12,9 @@ from ..errors import ExtractionError
 # space/joiners, word joiner, BOM).
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_BULLET = re.compile(r"^\s*(?:[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u00b7*+\-\u2013]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_SYMBOL_BULLET = r"[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u00b7*+\-\u2013]"
+_BULLET = re.compile(rf"^\s*(?:{_SYMBOL_BULLET}|\(?\d{{1,2}}[.)]|\(?[a-z][.)])\s+")
+_SYMBOL_BULLET_LINE = re.compile(rf"^\s*{_SYMBOL_BULLET}\s+")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -49,8 +51,10 @@ def decode(data: bytes, path: str, declared: str | None = None) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def is_bullet(line: str) -> bool:
-    return bool(_BULLET.match(line))
+def is_bullet(line: str, numbered: bool = True) -> bool:
+    """A list item: a bullet symbol, or with ``numbered`` also "1." / "a)" (which in a PDF usually
+    number headings instead)."""
+    return bool((_BULLET if numbered else _SYMBOL_BULLET_LINE).match(line))
 
 
 def dehyphenate(lines: list[str]) -> str:

@@ -107,7 +107,7 @@ def _heading_shaped(box: _Box) -> bool:
         box.lines <= 3
         and len(box.text.split()) <= 20
         and any(c.isalpha() for c in box.text)
-        and not is_bullet(box.text)
+        and not is_bullet(box.text, numbered=False)
     )
 
 

@@ -1,0 +1,219 @@
+"""The ``hrhsearch`` command: each command parses, makes one library call, and formats the result.
+
+Exit status: 0 success; 1 an error (no index, a bad query, a locked index, ...); 2 a usage error;
+3 indexing finished but some files failed (each is listed with its reason).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+import hrhsearch
+
+from .errors import HrhsearchError
+from .index import IndexReport, Stats
+from .records import Passage
+
+EXIT_FILES_FAILED = 3
+
+
+class _Group(click.Group):
+    """Turns the library's errors into one ``Error:`` line and an exit status, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except HrhsearchError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+
+
+index_option = click.option(
+    "--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Index directory. Default: $HRHSEARCH_INDEX, else ~/.local/share/hrhsearch/indexes/default.",
+)
+jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for reading files. Default: all cores.")
+wait_option = click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for another writer to finish.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(hrhsearch.__version__, prog_name="hrhsearch")
+def main() -> None:
+    """Search health-workforce documents (PDF, HTML, text, Markdown, RST) by passage."""
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Passages to show.")
+@click.option("--lang", default=None, help="Only passages in this language (ISO 639-1 code: en, fr, es, pt).")
+@json_option
+def search(query: tuple[str, ...], index: Path | None, limit: int, lang: str | None, as_json: bool) -> None:
+    """Print the passages that best match QUERY.
+
+    Example:
+
+        hrhsearch search rural retention of nurses --limit 5
+    """
+    if index is None:
+        hrhsearch.ensure_default_index(say=lambda message: click.echo(message, err=True))
+    passages = hrhsearch.search(" ".join(query), index=index, limit=limit, lang=lang)
+    if as_json:
+        for passage in passages:
+            click.echo(json.dumps(passage_json(passage), ensure_ascii=False))
+        return
+    if not passages:
+        click.echo("No passages found.", err=True)
+    for passage in passages:
+        click.echo(format_passage(passage))
+
+
+def passage_json(passage: Passage) -> dict:
+    record = asdict(passage)
+    record["highlights"] = [list(span) for span in passage.highlights]
+    return record
+
+
+def _where(passage: Passage) -> str:
+    parts = [_display_path(passage.path)]
+    if passage.page_start is not None:
+        parts.append(f"p. {passage.page_start}" if passage.page_start == passage.page_end else f"pp. {passage.page_start}\u2013{passage.page_end}")
+    parts.append(passage.language)
+    return " \u00b7 ".join(parts)
+
+
+def format_passage(passage: Passage) -> str:
+    snippet, last = "", 0
+    for start, end in passage.highlights:
+        snippet += passage.snippet[last:start] + click.style(passage.snippet[start:end], bold=True, fg="yellow")
+        last = end
+    snippet += passage.snippet[last:]
+    lines = [
+        f"{click.style(f'{passage.rank}.', bold=True)} {click.style(passage.title, bold=True)}  (score {passage.score:.2f})",
+        f"   {_where(passage)}",
+    ]
+    if passage.heading:
+        lines.append(f"   \u00a7 {passage.heading}")
+    lines.append(f"   {snippet}\n")
+    return "\n".join(lines)
+
+
+def _display_path(path: str) -> str:
+    try:
+        return os.path.relpath(path) if Path(path).is_relative_to(Path.cwd()) else path
+    except ValueError:
+        return path
+
+
+def _progress(label: str):
+    """A progress bar on a terminal, nothing when output is piped or captured."""
+    if not sys.stderr.isatty():
+        return None
+    state: dict = {}
+
+    def update(done: int, total: int, path: str) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+            state["bar"].__enter__()
+        state["bar"].update(1)
+        if done == total:
+            state["bar"].__exit__(None, None, None)
+
+    return update
+
+
+def _report(report: IndexReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(asdict(report) | {"ok": report.ok}, indent=2, ensure_ascii=False))
+    else:
+        for notice in report.notices:
+            click.echo(notice, err=True)
+        for problem in report.skipped:
+            click.echo(f"skipped: {_display_path(problem.path)}: {problem.reason}", err=True)
+        for problem in report.failed:
+            click.echo(f"failed: {_display_path(problem.path)}: {problem.reason}", err=True)
+        click.echo(
+            f"{report.index}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.skipped)} skipped, {len(report.failed)} failed; "
+            f"{report.sections} sections written in {report.seconds:.1f} s."
+        )
+    if not report.ok:
+        sys.exit(EXIT_FILES_FAILED)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@jobs_option
+@wait_option
+@json_option
+def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: float, as_json: bool) -> None:
+    """Index files and folders (recursively) into an index, creating it if needed.
+
+    Unchanged files are left alone, changed ones re-indexed, and files gone from an indexed
+    folder removed. Exits 3 when some files failed.
+
+    Example:
+
+        hrhsearch index reports/ strategy.pdf --index indexes/mine
+    """
+    report = hrhsearch.build_index(paths, index=index, jobs=jobs, wait=wait, progress=_progress("Indexing"))
+    _report(report, as_json)
+
+
+@main.command()
+@index_option
+@jobs_option
+@wait_option
+@json_option
+def rebuild(index: Path | None, jobs: int | None, wait: float, as_json: bool) -> None:
+    """Rebuild an index from the sources recorded in it, beside the live one, then swap it in.
+
+    Example:
+
+        hrhsearch rebuild --index indexes/mine
+    """
+    report = hrhsearch.rebuild(index=index, jobs=jobs, wait=wait, progress=_progress("Rebuilding"))
+    _report(report, as_json)
+
+
+@main.command()
+@index_option
+@json_option
+def stats(index: Path | None, as_json: bool) -> None:
+    """Show where an index is, its schema version, and what it holds.
+
+    Example:
+
+        hrhsearch stats --index indexes/mine
+    """
+    result = hrhsearch.stats(index=index)
+    if as_json:
+        click.echo(json.dumps(asdict(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_stats(result))
+
+
+def format_stats(stats: Stats) -> str:
+    def counts(mapping: dict[str, int]) -> str:
+        return ", ".join(f"{key} {value}" for key, value in mapping.items()) or "none"
+
+    return "\n".join([
+        f"index:          {stats.index}",
+        f"schema version: {stats.schema_version} ({stats.generation})",
+        f"documents:      {stats.documents} ({counts(stats.documents_by_format)})",
+        f"sections:       {stats.sections}",
+        f"  by format:    {counts(stats.sections_by_format)}",
+        f"  by language:  {counts(stats.sections_by_language)}",
+        f"sources:        {', '.join(stats.roots) or 'none'}",
+        f"last updated:   {stats.updated}",
+        f"size on disk:   {stats.size_bytes / 1e6:.1f} MB",
+    ])
