@@ -65,12 +65,8 @@ __all__ = [
 
 def bundled_corpus() -> Path:
     """The sample documents shipped with hrhsearch: the default index is built from them."""
-    from importlib.resources import files
-
-    try:
-        return Path(str(files("hrhsearch.corpus")))
-    except (ModuleNotFoundError, TypeError):
-        return Path(__file__).resolve().parent.parent / "corpus"
+    installed = Path(__file__).resolve().parent / "corpus"  # setup.cfg maps corpus/ there
+    return installed if installed.is_dir() else installed.parent.parent / "corpus"
 
 
 def default_index_path() -> Path:

@@ -33,6 +33,9 @@ class _Group(click.Group):
             error = click.ClickException(str(exc))
             error.exit_code = exc.exit_code
             raise error from None
+        except OSError as exc:  # e.g. an index directory that cannot be created
+            where = f" {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"Cannot use{where}: {exc.strerror or exc}") from None
 
 
 index_option = click.option(

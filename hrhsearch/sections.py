@@ -102,7 +102,11 @@ def _part_of_title(heading: str, title: str) -> bool:
 
 def _flush_orphans(drafts: list[_Draft], orphans: list[_Draft]) -> None:
     if orphans:
-        drafts.append(_Draft(heading=orphans[0].heading[:-1], paragraphs=[(o.heading[-1], o.page) for o in orphans]))
+        prefix = orphans[0].heading[:-1]
+        while any(o.heading[: len(prefix)] != prefix for o in orphans):
+            prefix = prefix[:-1]
+        lines = [(" > ".join(o.heading[len(prefix):]), o.page) for o in orphans]
+        drafts.append(_Draft(heading=prefix, paragraphs=lines))
         orphans.clear()
 
 
@@ -140,9 +144,9 @@ def _chunks(paragraphs: list[tuple[str, int | None]], max_words: int) -> list[li
 def _pieces(text: str, max_words: int) -> list[str]:
     """A paragraph small enough to fit, or its sentences, or for text without sentences, word runs."""
     if len(text.split()) <= max_words:
-        return [text]
+        return [text.strip()]
     pieces: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in _SENTENCE_END.split(text.strip()):
         words = sentence.split()
         if len(words) <= max_words:
             pieces.append(sentence)

@@ -1,0 +1,91 @@
+"""Sectioning: heading paths, bounded passages, pages, languages, stable ids (with properties)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hrhsearch.ingest import extract
+from hrhsearch.records import Block, Document
+from hrhsearch.sections import MAX_WORDS, split
+
+from .conftest import CORPUS
+
+
+def doc(*blocks: Block, title: str = "T") -> Document:
+    return Document(path="/x/doc.md", format="markdown", title=title, blocks=tuple(blocks))
+
+
+def test_one_section_per_heading_with_its_heading_path() -> None:
+    sections = split(doc(
+        Block("Intro text before any heading."),
+        Block("Retention", 1), Block("Why staff leave."),
+        Block("Incentives", 2), Block("Pay and housing."),
+        Block("Education", 1), Block("Rural schools."),
+    ))
+    assert [(s.heading, s.text) for s in sections] == [
+        ((), "Intro text before any heading."),
+        (("Retention",), "Why staff leave."),
+        (("Retention", "Incentives"), "Pay and housing."),
+        (("Education",), "Rural schools."),
+    ]
+
+
+def test_headings_without_text_are_kept_once() -> None:
+    sections = split(doc(Block("Contents", 1), Block("Part A", 2), Block("Part B", 2), Block("Body", 1), Block("Text.")))
+    assert [(s.heading, s.text) for s in sections] == [(("Contents",), "Part A\n\nPart B"), (("Body",), "Text.")]
+
+
+def test_long_sections_become_bounded_passages_on_sentence_boundaries() -> None:
+    sentence = "Nurses in rural districts need housing and regular pay to stay in post. "
+    sections = split(doc(Block("Long", 1), Block(sentence * 120)))
+    assert len(sections) > 3
+    for s in sections:
+        assert s.heading == ("Long",)
+        assert len(s.text.split()) <= MAX_WORDS + 100
+        assert s.text.endswith(".")
+
+
+def test_page_spans_follow_the_paragraphs() -> None:
+    sections = split(doc(Block("A", 1, page=2), Block("one", page=2), Block("two", page=3), Block("B", 1, page=4), Block("three", page=4)))
+    assert [(s.page_start, s.page_end) for s in sections] == [(2, 3), (4, 4)]
+
+
+def test_languages_per_section_with_fallback_for_short_text() -> None:
+    french = "Les sages-femmes des centres de santé ruraux suivent des formations continues chaque année pour améliorer les soins."
+    spanish = "Las capacitaciones del personal de enfermería se organizan cada trimestre en los hospitales provinciales del país."
+    sections = split(doc(Block("Un", 1), Block(french), Block("Dos", 1), Block(spanish), Block("Tres", 1), Block("Oui.")))
+    assert [s.language for s in sections] == ["fr", "es", "fr"] or [s.language for s in sections] == ["fr", "es", "es"]
+    assert sections[0].language == "fr" and sections[1].language == "es"
+
+
+def test_language_detection_is_deterministic() -> None:
+    document = extract(CORPUS / "agentes-comunitarios-saude.md")
+    first = [(s.section_id, s.language) for s in split(document)]
+    assert all(lang == "pt" for _, lang in first)
+    assert first == [(s.section_id, s.language) for s in split(document)]
+
+
+words = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu")), min_size=1, max_size=12)
+paragraph = st.lists(words, min_size=1, max_size=80).map(" ".join)
+block = st.one_of(paragraph.map(Block), st.tuples(st.lists(words, min_size=1, max_size=5).map(" ".join), st.integers(1, 4)).map(lambda t: Block(t[0], t[1])))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(block, min_size=1, max_size=25))
+def test_sectioning_never_loses_a_word(blocks: list[Block]) -> None:
+    sections = split(doc(*blocks, title=""))
+    kept = re.findall(r"\w+", " ".join(" ".join((*s.heading, s.text)) for s in sections))
+    for b in blocks:
+        for word in re.findall(r"\w+", b.text):
+            assert word in kept
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(block, min_size=1, max_size=15))
+def test_ids_are_stable_and_unique(blocks: list[Block]) -> None:
+    first = [s.section_id for s in split(doc(*blocks))]
+    assert first == [s.section_id for s in split(doc(*blocks))]
+    assert len(set(first)) == len(first)
