@@ -63,6 +63,10 @@ class ExtractionError(HrhsearchError):
         self.path, self.cause = str(path), cause
         super().__init__(f"{self.path}: {cause}")
 
+    def __reduce__(self) -> tuple:
+        # Extraction runs in worker processes; the error must survive the trip back.
+        return (self.__class__, (self.path, self.cause))
+
 
 class UnsupportedFormat(ExtractionError):
     pass

@@ -161,8 +161,9 @@ class Index:
         with WriteLock(self.path, wait=wait) as lock:
             report = IndexReport(index=str(self.path), notices=lock.notices)
             _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress)
-            self.meta["updated"] = _now()
-            _write_meta(self.path, self.meta)
+            if report.added or report.updated or report.removed:
+                self.meta["updated"] = _now()
+                _write_meta(self.path, self.meta)
         return report
 
     def rebuild(self, *, jobs: int | None = None, progress: Progress | None = None, wait: float = 0) -> IndexReport:
@@ -259,6 +260,9 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
         else:
             todo.append((root, file, st))
     gone = [p for p in known if p not in seen and any(_is_under(p, root) for root in paths if root.exists())]
+    if not todo and not gone:
+        report.seconds = time.perf_counter() - started
+        return  # nothing changed: leave the index files untouched
     writer = target.writer()
     try:
         for path in gone:

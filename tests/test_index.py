@@ -1,0 +1,160 @@
+"""The index on disk: reopen, incremental updates, atomic rebuild, locking, versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import hrhsearch
+from hrhsearch import index as index_module
+from hrhsearch.errors import IndexLocked, IndexNotFound, IndexVersionMismatch
+from hrhsearch.lock import WriteLock
+
+
+def titles(index: Path, query: str) -> list[str]:
+    return [p.title for p in hrhsearch.search(query, index=index, limit=20)]
+
+
+def test_build_close_reopen_and_search(tiny_index: Path) -> None:
+    reopened = hrhsearch.open_index(tiny_index)
+    passages = hrhsearch.search("supportive supervision", index=reopened.path)
+    assert passages[0].title == "Retention of Nurses"
+    assert passages[0].heading == "Supervision"
+    assert passages[0].year == 2020
+    assert reopened.stats().documents == 4
+
+
+def test_second_run_over_unchanged_files_does_nothing(tiny_corpus: Path, tiny_index: Path) -> None:
+    before = sorted(os.listdir(hrhsearch.open_index(tiny_index).generation_path))
+    report = hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+    assert (report.added, report.updated, report.unchanged, report.removed, report.sections) == (0, 0, 4, 0, 0)
+    assert sorted(os.listdir(hrhsearch.open_index(tiny_index).generation_path)) == before
+
+
+def test_changed_file_has_its_old_sections_replaced(tiny_corpus: Path, tiny_index: Path) -> None:
+    path = tiny_corpus / "migration.html"
+    path.write_text("<title>Nurse Migration</title><h1>Return</h1><p>Circular migration schemes bring nurses home.</p>", "utf-8")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    report = hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 3)
+    assert titles(tiny_index, "circular") == ["Nurse Migration"]
+    assert titles(tiny_index, '"active recruitment"') == []
+    assert hrhsearch.stats(tiny_index).sections == hrhsearch.stats(tiny_index).sections  # stable
+    assert hrhsearch.stats(tiny_index).documents == 4
+
+
+def test_deleted_file_has_its_sections_removed_and_new_file_is_added(tiny_corpus: Path, tiny_index: Path) -> None:
+    (tiny_corpus / "migration.html").unlink()
+    (tiny_corpus / "new.md").write_text("# Workload\n\nWISN measures the staffing need from workload.", "utf-8")
+    report = hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+    assert (report.added, report.removed, report.unchanged) == (1, 1, 3)
+    assert titles(tiny_index, "recruitment") == []
+    assert titles(tiny_index, "wisn") == ["Workload"]
+
+
+def test_indexing_one_file_of_a_folder_does_not_remove_its_siblings(tiny_corpus: Path, tiny_index: Path) -> None:
+    report = hrhsearch.build_index([tiny_corpus / "retention.md"], index=tiny_index, jobs=1)
+    assert report.removed == 0 and report.unchanged == 1
+    assert hrhsearch.stats(tiny_index).documents == 4
+
+
+def test_parallel_and_serial_builds_write_the_same_sections(tiny_corpus: Path, tmp_path: Path) -> None:
+    hrhsearch.build_index([tiny_corpus], index=tmp_path / "one", jobs=1)
+    hrhsearch.build_index([tiny_corpus], index=tmp_path / "two", jobs=2)
+    one, two = hrhsearch.stats(tmp_path / "one"), hrhsearch.stats(tmp_path / "two")
+    assert (one.sections, one.sections_by_language) == (two.sections, two.sections_by_language)
+
+
+def test_rebuild_swaps_in_a_new_generation_and_keeps_results(tiny_index: Path) -> None:
+    before = hrhsearch.open_index(tiny_index).meta["generation"]
+    expected = titles(tiny_index, "nurses")
+    report = hrhsearch.rebuild(tiny_index, jobs=1)
+    assert report.added == 4 and report.ok
+    assert hrhsearch.open_index(tiny_index).meta["generation"] != before
+    assert titles(tiny_index, "nurses") == expected
+
+
+def test_interrupted_rebuild_leaves_the_old_index_working(tiny_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    meta_before = (tiny_index / "hrhsearch.json").read_text()
+    expected = titles(tiny_index, "nurses")
+    calls = []
+
+    def dies_on_second_file(writer, root, file, st, sections):
+        calls.append(file)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # what Ctrl-C does halfway through a rebuild
+        original(writer, root, file, st, sections)
+
+    original = index_module._write_document
+    monkeypatch.setattr(index_module, "_write_document", dies_on_second_file)
+    with pytest.raises(KeyboardInterrupt):
+        hrhsearch.rebuild(tiny_index, jobs=1)
+    monkeypatch.undo()
+    assert (tiny_index / "hrhsearch.json").read_text() == meta_before
+    assert titles(tiny_index, "nurses") == expected
+    # and the next rebuild clears the half-written generation and succeeds
+    assert hrhsearch.rebuild(tiny_index, jobs=1).ok
+    assert titles(tiny_index, "nurses") == expected
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tiny_corpus: Path, tiny_index: Path) -> None:
+    with WriteLock(tiny_index):
+        with pytest.raises(IndexLocked, match=f"process {os.getpid()}"):
+            hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+        started = time.monotonic()
+        with pytest.raises(IndexLocked):
+            hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1, wait=0.3)
+        assert time.monotonic() - started >= 0.3
+
+
+def test_a_stale_lock_file_is_cleared_and_reported(tiny_corpus: Path, tiny_index: Path) -> None:
+    (tiny_index / "write.lock").write_text("999999")  # left by a writer that was killed
+    report = hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+    assert any("stale write lock left by process 999999" in n for n in report.notices)
+
+
+def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, tiny_index: Path) -> None:
+    with pytest.raises(IndexNotFound, match="Build it with: hrhsearch index PATH --index"):
+        hrhsearch.search("nurses", index=tmp_path / "nowhere")
+    meta = json.loads((tiny_index / "hrhsearch.json").read_text())
+    (tiny_index / "hrhsearch.json").write_text(json.dumps(meta | {"schema_version": 0}))
+    with pytest.raises(IndexVersionMismatch, match="hrhsearch rebuild --index"):
+        hrhsearch.search("nurses", index=tiny_index)
+
+
+def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
+    stats = hrhsearch.stats(tiny_index)
+    assert stats.schema_version == 1
+    assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
+    assert set(stats.sections_by_language) == {"en", "fr", "es"}
+    assert stats.sections == sum(stats.sections_by_format.values())
+    assert stats.roots == (str(tiny_corpus),)
+    assert stats.updated
+
+
+def test_bad_files_are_reported_and_the_rest_still_go_in(tiny_corpus: Path, tmp_path: Path) -> None:
+    (tiny_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (tiny_corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    (tiny_corpus / "notes.docx").write_bytes(b"PK")
+    report = hrhsearch.build_index([tiny_corpus, tmp_path / "missing"], index=tmp_path / "ix", jobs=2)
+    failed = {Path(p.path).name: p.reason for p in report.failed}
+    assert set(failed) == {"broken.pdf", "binary.txt", "missing"}
+    assert "binary data" in failed["binary.txt"]
+    assert [Path(p.path).name for p in report.skipped] == ["notes.docx"]
+    assert report.added == 4 and not report.ok
+
+
+def test_default_index_is_built_from_the_bundled_corpus_on_first_use(isolated_default_index: Path) -> None:
+    messages: list[str] = []
+    path = hrhsearch.ensure_default_index(say=messages.append)
+    assert path == isolated_default_index
+    assert "building it from the bundled sample corpus" in messages[0]
+    assert hrhsearch.stats().documents == 14
+    assert hrhsearch.search("rural retention of nurses")[0].path.endswith("rural-retention-nurses.pdf")
+    messages.clear()
+    hrhsearch.ensure_default_index(say=messages.append)
+    assert messages == []
