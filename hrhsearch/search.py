@@ -29,7 +29,7 @@ COORDINATION = 0.9
 SNIPPET_CHARS = 240
 # A "?" that ends a word is a question mark, not a one-letter wildcard: "(Time Sharing System)?".
 _QUESTION_MARK = re.compile(r"(?<=[\w)\"'])\?+(?=\s|$)")
-_LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()*?]+(?!\S)")
+_LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()*]+(?!\S)")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,111 @@
+"""Every command through click's CliRunner, and the error cases in one table."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hrhsearch.cli import main
+from hrhsearch.lock import WriteLock
+
+JSON_KEYS = {"rank", "score", "path", "title", "heading", "page_start", "page_end", "language", "snippet", "text", "section_id"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_index_prints_a_summary(tiny_corpus: Path, tmp_path: Path) -> None:
+    result = run("index", str(tiny_corpus), "--index", str(tmp_path / "ix"), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "4 added, 0 updated, 0 unchanged, 0 removed, 0 skipped, 0 failed;" in result.output
+    again = run("index", str(tiny_corpus), "--index", str(tmp_path / "ix"))
+    assert "0 added, 0 updated, 4 unchanged" in again.output
+
+
+def test_index_json_report_and_exit_3_when_files_fail(tiny_corpus: Path, tmp_path: Path) -> None:
+    (tiny_corpus / "bad.pdf").write_bytes(b"not a pdf at all")
+    result = run("index", str(tiny_corpus), "--index", str(tmp_path / "ix"), "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["added"] == 4 and not report["ok"]
+    assert [Path(f["path"]).name for f in report["failed"]] == ["bad.pdf"]
+
+
+def test_search_prints_ranked_passages(tiny_index: Path) -> None:
+    result = run("search", "supportive", "supervision", "--index", str(tiny_index))
+    assert result.exit_code == 0
+    first = result.output.split("\n\n")[0]
+    assert first.startswith("1. Retention of Nurses  (score ")
+    assert "\u00a7 Supervision" in first and "\x1b[" not in first, "no colour when not on a terminal"
+
+
+def test_search_json_is_one_object_per_line(tiny_index: Path) -> None:
+    result = run("search", "nurses", "--index", str(tiny_index), "--json", "--limit", "2")
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    records = [json.loads(line) for line in lines]
+    assert JSON_KEYS <= set(records[0])
+    assert [r["rank"] for r in records] == [1, 2]
+    for r in records:
+        assert all(r["snippet"][s:e] for s, e in r["highlights"])
+
+
+def test_search_lang_filter(tiny_index: Path) -> None:
+    result = run("search", "centros OR centres", "--index", str(tiny_index), "--lang", "fr", "--json")
+    assert {json.loads(line)["language"] for line in result.output.splitlines()} == {"fr"}
+
+
+def test_search_without_index_builds_the_default_and_says_so(isolated_default_index: Path) -> None:
+    result = run("search", "rural retention of nurses", "--limit", "1")
+    assert result.exit_code == 0
+    assert "building it from the bundled sample corpus" in result.stderr
+    assert "Keeping Nurses in Rural Posts" in result.stdout
+
+
+def test_stats_and_rebuild(tiny_index: Path) -> None:
+    stats = run("stats", "--index", str(tiny_index))
+    assert "schema version: 1 (gen-000001)" in stats.output and "documents:      4" in stats.output
+    rebuilt = run("rebuild", "--index", str(tiny_index), "--jobs", "1")
+    assert rebuilt.exit_code == 0 and "4 added" in rebuilt.output
+    data = json.loads(run("stats", "--index", str(tiny_index), "--json").output)
+    assert data["generation"] == "gen-000002" and data["documents"] == 4
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["search", "nurses", "--index", "{tmp}/none"], 1, "No index at {tmp}/none. Build it with: hrhsearch index PATH --index {tmp}/none"),
+        (["stats", "--index", "{tmp}/none"], 1, "No index at"),
+        (["rebuild", "--index", "{tmp}/none"], 1, "No index at"),
+        (["search", "?", "--index", "{ix}"], 1, "the query is empty"),
+        (["search", "nurses", "--index", "{ix}", "--limit", "0"], 2, "Invalid value for '--limit'"),
+        (["search", "--index", "{ix}"], 2, "Missing argument 'QUERY...'"),
+        (["index", "--index", "{ix}"], 2, "Missing argument 'PATHS...'"),
+        (["frobnicate"], 2, "No such command 'frobnicate'"),
+        (["index", "{tmp}/nothing-here", "--index", "{tmp}/new"], 3, "failed: {tmp}/nothing-here: no such file or folder"),
+    ],
+)
+def test_error_table(tiny_index: Path, tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    fill = {"tmp": str(tmp_path), "ix": str(tiny_index)}
+    result = run(*(a.format(**fill) for a in args))
+    assert result.exit_code == code, result.output
+    assert message.format(**fill) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_locked_index_names_the_writer(tiny_corpus: Path, tiny_index: Path) -> None:
+    with WriteLock(tiny_index):
+        result = run("index", str(tiny_corpus), "--index", str(tiny_index))
+    assert result.exit_code == 1
+    assert f"Error: The index at {tiny_index} is being written by process {os.getpid()}" in result.output
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name, command in main.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0 and "Example:" in result.output, name
