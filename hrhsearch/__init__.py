@@ -27,7 +27,7 @@ from .errors import (
     QueryError,
     UnsupportedFormat,
 )
-from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, exists, open_index
+from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, open_index
 from .records import Block, Document, Passage, Section
 from .search import search as _search
 

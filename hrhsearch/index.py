@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.query import Term
 
 from . import schema
 from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
@@ -269,7 +268,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             writer.delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
         done = 0
-        for n, ((root, file, st), result) in enumerate(zip(todo, _prepare_all([f for _, f, _ in todo], jobs)), start=1):
+        for n, ((root, file, st), result) in enumerate(zip(todo, _prepare_all([f for _, f, _ in todo], jobs), strict=True), start=1):
             if progress:
                 progress(n, len(todo), str(file))
             if isinstance(result, ExtractionError):

@@ -11,8 +11,6 @@ from functools import lru_cache
 MIN_WORDS = 12
 SAMPLE_CHARS = 3000
 DEFAULT = "en"
-# Languages with their own stemmer and stop words in the index; others are indexed unstemmed.
-STEMMED = ("en", "fr", "es", "pt")
 
 
 @lru_cache(maxsize=1)

@@ -33,7 +33,6 @@ class Document:
     pages: int | None = None
     year: int | None = None
     author: str = ""
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

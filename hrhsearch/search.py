@@ -156,11 +156,8 @@ def _passage(rank: int, hit) -> Passage:
 def make_snippet(text: str, terms: set[str], language: str, width: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
     """The window of ``text`` richest in matched terms, and the (start, end) offsets of the matches in it."""
     analyzer = schema.analyzer(schema.field_language(language))
+    text = " ".join(text.split())  # one line, so that offsets count what the reader sees
     spans = [(t.startchar, t.endchar) for t in analyzer(text, chars=True, removestops=False) if t.text in terms]
-    flat = " ".join(text.split())
-    if flat != text:
-        # Offsets are computed on the text as stored; rebase them onto the one-line form.
-        text, spans = flat, [(t.startchar, t.endchar) for t in analyzer(flat, chars=True, removestops=False) if t.text in terms]
     if len(text) <= width:
         return text, tuple(spans)
     best_start = 0
@@ -169,8 +166,8 @@ def make_snippet(text: str, terms: set[str], language: str, width: int = SNIPPET
         best_start = max(0, spans[best][0] - width // 5)
         best_start = text.rfind(" ", 0, best_start) + 1 if best_start else 0
     end = min(len(text), best_start + width)
-    if end < len(text):
-        end = text.rfind(" ", best_start, end) if text.rfind(" ", best_start, end) > best_start else end
+    if end < len(text) and text.rfind(" ", best_start, end) > best_start:
+        end = text.rfind(" ", best_start, end)
     prefix = "\u2026" if best_start > 0 else ""
     suffix = "\u2026" if end < len(text) else ""
     shift = len(prefix) - best_start

@@ -106,6 +106,6 @@ def test_locked_index_names_the_writer(tiny_corpus: Path, tiny_index: Path) -> N
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for name, command in main.commands.items():
+    for name in main.commands:
         result = run(name, "--help")
         assert result.exit_code == 0 and "Example:" in result.output, name

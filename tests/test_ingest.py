@@ -13,6 +13,12 @@ from hrhsearch.ingest._text import clean, decode, dehyphenate, reflow
 from .conftest import CORPUS
 
 
+def extract_written(folder: Path, name: str, text: str):
+    path = folder / name
+    path.write_text(text, "utf-8")
+    return extract(path)
+
+
 def headings(document) -> list[tuple[int, str]]:
     return [(b.level, b.text) for b in document.blocks if b.is_heading]
 
@@ -44,21 +50,15 @@ def test_decode_honours_boms_and_falls_back_to_windows_1252() -> None:
 
 
 def test_plain_text_headings_and_reflow(tmp_path: Path) -> None:
-    path = tmp_path / "note.txt"
-    path.write_text(
-        "WORKFORCE PLANNING\n\nThe plan sets targets for\nnurses and midwives.\n\n"
-        "Rural Retention\nIncentives keep staff\nin remote posts.\n", "utf-8"
-    )
-    doc = extract(path)
+    doc = extract_written(tmp_path, "note.txt", "WORKFORCE PLANNING\n\nThe plan sets targets for\nnurses and midwives.\n\n"
+        "Rural Retention\nIncentives keep staff\nin remote posts.\n")
     assert doc.title == "WORKFORCE PLANNING"
     assert headings(doc) == [(1, "WORKFORCE PLANNING"), (2, "Rural Retention")]
     assert paragraphs(doc) == ["The plan sets targets for nurses and midwives.", "Incentives keep staff in remote posts."]
 
 
 def test_text_with_html_fragments_keeps_list_items_as_lines(tmp_path: Path) -> None:
-    path = tmp_path / "asks.txt"
-    path.write_text("Key Asks\n\n<b>Government</b>\t<ul><li>Fund posts.</li><li>Pay on time &amp; in full.</li></ul>\n", "utf-8")
-    doc = extract(path)
+    doc = extract_written(tmp_path, "asks.txt", "Key Asks\n\n<b>Government</b>\t<ul><li>Fund posts.</li><li>Pay on time &amp; in full.</li></ul>\n")
     assert (2, "Government") in headings(doc), "a bold label standing alone heads the list under it"
     assert "\u2022 Fund posts." in paragraphs(doc) and "\u2022 Pay on time & in full." in paragraphs(doc)
     assert not any("<" in p for p in paragraphs(doc))
@@ -86,25 +86,17 @@ def test_html_unknown_charset_falls_back_without_failing(tmp_path: Path) -> None
 
 
 def test_markdown_front_matter_headings_and_inline_markup(tmp_path: Path) -> None:
-    path = tmp_path / "m.md"
-    path.write_text(
-        '---\ntitle: "Global Health Worker\\u2060 Initiative"\ndate: 2022-05-11\n---\n'
+    doc = extract_written(tmp_path, "m.md", '---\ntitle: "Global Health Worker\\u2060 Initiative"\ndate: 2022-05-11\n---\n'
         "Intro with a [link](http://example.org) and **bold**.\n\nSetext Title\n============\n\n"
-        "### Deep\n\n| a | b |\n|---|---|\n| c | d |\n", "utf-8"
-    )
-    doc = extract(path)
+        "### Deep\n\n| a | b |\n|---|---|\n| c | d |\n")
     assert doc.title == "Global Health Worker Initiative" and doc.year == 2022
     assert headings(doc) == [(1, "Setext Title"), (3, "Deep")]
     assert paragraphs(doc) == ["Intro with a link and bold.", "a b c d"]
 
 
 def test_rst_heading_levels_follow_first_use_and_tolerate_trailing_adornment(tmp_path: Path) -> None:
-    path = tmp_path / "r.rst"
-    path.write_text(
-        "Lessons\n=======\n\nIntro ``code`` text.\n\nOwnership matters=\n~~~~~~~~~~~~~~~~~~~\n\nBody one.\n\n"
-        "Second\n~~~~~~\n\nSee `iHRIS <https://www.ihris.org>`_.\n", "utf-8"
-    )
-    doc = extract(path)
+    doc = extract_written(tmp_path, "r.rst", "Lessons\n=======\n\nIntro ``code`` text.\n\nOwnership matters=\n~~~~~~~~~~~~~~~~~~~\n\nBody one.\n\n"
+        "Second\n~~~~~~\n\nSee `iHRIS <https://www.ihris.org>`_.\n")
     assert headings(doc) == [(1, "Lessons"), (2, "Ownership matters"), (2, "Second")]
     assert paragraphs(doc) == ["Intro code text.", "Body one.", "See iHRIS."]
 

@@ -29,6 +29,11 @@ def titles(index: Path, query: str, **kw) -> list[str]:
         ("title:migration", ["Nurse Migration"]),
         ("superv*", ["Retention of Nurses"]),
         ("(housing OR pay) AND nurses", ["Nurse Migration", "Retention of Nurses"]),
+        ("heading:supervision", ["Retention of Nurses"]),
+        ("text:retention", []),
+        ("text:remote", ["Retention of Nurses"]),
+        ("language:fr", ["Formation des sages-femmes"]),
+        ("format:html", ["Nurse Migration"]),
     ],
 )
 def test_whoosh_query_syntax(tiny_index: Path, query: str, expected: list[str]) -> None:
