@@ -30,6 +30,7 @@ from .errors import (
 from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, open_index
 from .records import Block, Document, Passage, Section
 from .search import search as _search
+from .workers import Limits
 
 __version__ = "0.1.0"
 
@@ -113,10 +114,18 @@ def build_index(
     jobs: int | None = None,
     progress: Progress | None = None,
     wait: float = 0,
+    timeout: float | None = Limits.timeout,
+    max_memory_mb: int | None = Limits.memory_mb,
+    follow_links: bool = False,
 ) -> IndexReport:
-    """Index files and folders into ``index`` (created if needed), incrementally."""
+    """Index files and folders into ``index`` (created if needed), incrementally.
+
+    Each file is read in a worker process that is stopped after ``timeout`` seconds or when it
+    needs more than ``max_memory_mb``; such a file is reported in ``IndexReport.failed`` and the run
+    goes on. ``None`` lifts a limit."""
     target = Path(index) if index is not None else default_index_path()
-    return create_index(target).update(paths, jobs=jobs, progress=progress, wait=wait)
+    return create_index(target).update(paths, jobs=jobs, progress=progress, wait=wait,
+                                       limits=Limits(timeout, max_memory_mb), follow_links=follow_links)
 
 
 def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: str | None = None) -> list[Passage]:
@@ -125,9 +134,11 @@ def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang
 
 
 def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progress: Progress | None = None,
-            wait: float = 0) -> IndexReport:
+            wait: float = 0, timeout: float | None = Limits.timeout, max_memory_mb: int | None = Limits.memory_mb,
+            follow_links: bool = False) -> IndexReport:
     """Re-index every recorded source beside the live index, then swap the new one in."""
-    return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait)
+    return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait,
+                                               limits=Limits(timeout, max_memory_mb), follow_links=follow_links)
 
 
 def stats(index: Path | str | None = None) -> Stats:

@@ -19,6 +19,7 @@ import hrhsearch
 from .errors import HrhsearchError
 from .index import IndexReport, Stats
 from .records import Passage
+from .workers import Limits
 
 EXIT_FILES_FAILED = 3
 
@@ -44,6 +45,15 @@ index_option = click.option(
 )
 jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for reading files. Default: all cores.")
 wait_option = click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for another writer to finish.")
+timeout_option = click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=Limits.timeout, show_default=True,
+    help="Seconds one file may take to read before it is skipped.",
+)
+memory_option = click.option(
+    "--max-memory", "max_memory", type=click.IntRange(min=64), default=Limits.memory_mb, show_default=True,
+    help="Megabytes of memory reading one file may take before it is skipped.",
+)
+links_option = click.option("--follow-links", is_flag=True, help="Index the files that symbolic links point to.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -157,8 +167,12 @@ def _report(report: IndexReport, as_json: bool) -> None:
 @index_option
 @jobs_option
 @wait_option
+@timeout_option
+@memory_option
+@links_option
 @json_option
-def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: float, as_json: bool) -> None:
+def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: float, timeout: float,
+          max_memory: int, follow_links: bool, as_json: bool) -> None:
     """Index files and folders (recursively) into an index, creating it if needed.
 
     Unchanged files are left alone, changed ones re-indexed, and files gone from an indexed
@@ -168,7 +182,8 @@ def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: f
 
         hrhsearch index reports/ strategy.pdf --index indexes/mine
     """
-    report = hrhsearch.build_index(paths, index=index, jobs=jobs, wait=wait, progress=_progress("Indexing"))
+    report = hrhsearch.build_index(paths, index=index, jobs=jobs, wait=wait, progress=_progress("Indexing"),
+                                   timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links)
     _report(report, as_json)
 
 
@@ -176,15 +191,20 @@ def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: f
 @index_option
 @jobs_option
 @wait_option
+@timeout_option
+@memory_option
+@links_option
 @json_option
-def rebuild(index: Path | None, jobs: int | None, wait: float, as_json: bool) -> None:
+def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, max_memory: int,
+            follow_links: bool, as_json: bool) -> None:
     """Rebuild an index from the sources recorded in it, beside the live one, then swap it in.
 
     Example:
 
         hrhsearch rebuild --index indexes/mine
     """
-    report = hrhsearch.rebuild(index=index, jobs=jobs, wait=wait, progress=_progress("Rebuilding"))
+    report = hrhsearch.rebuild(index=index, jobs=jobs, wait=wait, progress=_progress("Rebuilding"),
+                               timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links)
     _report(report, as_json)
 
 

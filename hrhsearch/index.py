@@ -25,6 +25,7 @@ from . import schema
 from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
 from .lock import WriteLock
 from .records import Section
+from .workers import Limits, prepare_all
 
 META = "hrhsearch.json"
 COMMIT_EVERY = 200  # files; a killed run keeps everything committed before it
@@ -154,18 +155,22 @@ class Index:
         )
 
     def update(self, paths: Iterable[Path | str], *, jobs: int | None = None, progress: Progress | None = None,
-               wait: float = 0) -> IndexReport:
+               wait: float = 0, limits: Limits = Limits(), follow_links: bool = False) -> IndexReport:
         """Index files and folders (recursively): add new files, re-index changed ones, drop the
-        sections of files gone from a folder given here, and leave unchanged files alone."""
+        sections of files gone from a folder given here, and leave unchanged files alone.
+
+        Each file is read in a worker process under ``limits``; ``jobs`` workers run at once (default:
+        all cores). Symbolic links inside the folders are skipped unless ``follow_links``."""
         with WriteLock(self.path, wait=wait) as lock:
             report = IndexReport(index=str(self.path), notices=lock.notices)
-            _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress)
+            _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress, limits, follow_links)
             if report.added or report.updated or report.removed:
                 self.meta["updated"] = _now()
                 _write_meta(self.path, self.meta)
         return report
 
-    def rebuild(self, *, jobs: int | None = None, progress: Progress | None = None, wait: float = 0) -> IndexReport:
+    def rebuild(self, *, jobs: int | None = None, progress: Progress | None = None, wait: float = 0,
+                limits: Limits = Limits(), follow_links: bool = False) -> IndexReport:
         """Re-index every recorded source root into a new generation, then switch to it."""
         with WriteLock(self.path, wait=wait) as lock:
             roots = sorted(self.stats().roots)
@@ -175,7 +180,8 @@ class Index:
             (self.path / new).mkdir()
             fresh = whoosh_index.create_in(str(self.path / new), schema.build())
             report = IndexReport(index=str(self.path), notices=lock.notices)
-            _update(self, [Path(r) for r in roots], fresh, report, jobs, progress, check_existing=False)
+            _update(self, [Path(r) for r in roots], fresh, report, jobs, progress, limits, follow_links,
+                    check_existing=False)
             old = self.meta["generation"]
             self.meta.update(generation=new, updated=_now())
             _write_meta(self.path, self.meta)
@@ -211,40 +217,71 @@ def _remove_stale_generations(index: Path, keep: set[str]) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
-def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """(root, file) for every file under the given paths, in a stable order, without following
-    links out of a root or looping on them."""
+def walk(paths: Iterable[Path], follow_links: bool = False) -> Iterator[tuple[Path, Path, str | None]]:
+    """(root, file, problem) for every file under the given paths, in a stable order. ``problem`` is
+    why a file is left out: a symbolic link (unless ``follow_links``), a broken or looping link, or
+    something that is not a regular file. Links are never followed into a loop."""
     for root in paths:
         root = Path(os.path.abspath(root))
-        if root.is_file():
-            yield root, root
+        if not root.is_dir():
+            yield root, root, _not_a_file(root, root, True)
             continue
         seen: set[tuple[int, int]] = set()
-        for folder, dirs, files in os.walk(root, followlinks=False):
+        for folder, dirs, files in os.walk(root, followlinks=follow_links):
             st = os.stat(folder)
             if (st.st_dev, st.st_ino) in seen:
                 dirs.clear()
                 continue
             seen.add((st.st_dev, st.st_ino))
+            for name in sorted(d for d in dirs if not d.startswith(".")):
+                link = Path(folder) / name
+                if os.path.islink(link) and not follow_links:
+                    yield root, link, f"a link to a folder ({os.readlink(link)}); pass --follow-links to index through links"
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith("."):
-                    yield root, Path(folder) / name
+                    file = Path(folder) / name
+                    yield root, file, _not_a_file(root, file, follow_links)
+
+
+def _not_a_file(root: Path, file: Path, follow_links: bool) -> str | None:
+    import stat
+
+    try:
+        mode = os.lstat(file).st_mode
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if stat.S_ISLNK(mode):
+        if not follow_links and file != root:
+            return f"a symbolic link ({os.readlink(file)}); pass --follow-links to index the files links point to"
+        try:
+            mode = os.stat(file).st_mode
+        except OSError as exc:
+            return f"a broken or looping symbolic link ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return None if file == root else "a folder reached through a link"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device); skipped so that reading it cannot hang"
+    return None
 
 
 def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report: IndexReport,
-            jobs: int | None, progress: Progress | None, check_existing: bool = True) -> None:
+            jobs: int | None, progress: Progress | None, limits: Limits, follow_links: bool,
+            check_existing: bool = True) -> None:
     from .ingest import is_supported
 
     started = time.perf_counter()
     for path in paths:
         if not path.exists():
-            report.failed.append(FileProblem(str(path), "no such file or folder"))
+            report.failed.append(FileProblem(str(path), "no such file or folder (or a broken link)"))
     known = index.documents() if check_existing else {}
     todo: list[tuple[Path, Path, os.stat_result]] = []
     seen: set[str] = set()
-    for root, file in walk(p for p in paths if p.exists()):
+    for root, file, problem in walk((p for p in paths if p.exists()), follow_links):
         seen.add(str(file))
+        if problem:
+            report.skipped.append(FileProblem(str(file), problem))
+            continue
         if not is_supported(file):
             report.skipped.append(FileProblem(str(file), f"unsupported format {file.suffix or '(no suffix)'!r}"))
             continue
@@ -268,7 +305,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             writer.delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
         done = 0
-        for n, ((root, file, st), result) in enumerate(zip(todo, _prepare_all([f for _, f, _ in todo], jobs), strict=True), start=1):
+        for n, ((root, file, st), result) in enumerate(zip(todo, prepare_all([f for _, f, _ in todo], jobs, limits), strict=True), start=1):
             if progress:
                 progress(n, len(todo), str(file))
             if isinstance(result, ExtractionError):
@@ -296,36 +333,6 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
 def _is_under(path: str, root: Path) -> bool:
     root_str = os.path.abspath(root)
     return path == root_str or path.startswith(root_str.rstrip(os.sep) + os.sep)
-
-
-def _prepare(path: Path) -> list[Section] | ExtractionError:
-    """Extract and section one file. Runs in a worker process; errors come back as values."""
-    from .ingest import extract
-    from .sections import split
-
-    try:
-        document = extract(path)
-        sections = split(document)
-    except ExtractionError as exc:
-        return exc
-    if not any(s.text.strip() for s in sections):
-        return ExtractionError(path, "no text found in it")
-    return sections
-
-
-def _prepare_all(files: list[Path], jobs: int | None) -> Iterator[list[Section] | ExtractionError]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(files) < 2:
-        yield from map(_prepare, files)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork, where there is one: spawn and forkserver re-run the caller's main module, which breaks
-    # library users whose scripts have no ``if __name__ == "__main__"`` guard.
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=context) as pool:
-        yield from pool.map(_prepare, files, chunksize=1)
 
 
 def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections: list[Section]) -> None:

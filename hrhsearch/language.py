@@ -23,6 +23,11 @@ def _detector_factory() -> object:
     return detector_factory._factory
 
 
+def preload() -> None:
+    """Load the language profiles now, e.g. once before forking workers that will all need them."""
+    _detector_factory()
+
+
 def detect(text: str, fallback: str = DEFAULT) -> str:
     """The ISO 639-1 code of ``text``'s language, or ``fallback`` when the text is too short to tell."""
     sample = text[:SAMPLE_CHARS]

@@ -1,0 +1,200 @@
+"""Read files in worker processes, each under a time and memory limit.
+
+A parser that hangs, loops, eats memory or crashes the interpreter takes down one worker, never
+the indexing run: the worker is killed or found dead, the file is reported with the reason, and a
+fresh worker takes the next file. Results come back in the order the files were given.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from .errors import ExtractionError
+from .records import Section
+
+Result = list[Section] | ExtractionError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file limits. ``timeout`` in seconds of wall time; ``memory_mb`` of memory a worker may
+    allocate on top of what it starts with. ``None`` lifts a limit."""
+
+    timeout: float | None = 120.0
+    memory_mb: int | None = 2048
+
+
+def prepare(path: Path) -> Result:
+    """Extract and section one file; errors come back as values."""
+    from .ingest import extract
+    from .sections import split
+
+    try:
+        document = extract(path)
+        sections = split(document)
+    except ExtractionError as exc:
+        return exc
+    except MemoryError:
+        return ExtractionError(path, "ran out of memory while reading it (raise --max-memory to allow more)")
+    except RecursionError:
+        return ExtractionError(path, "it is nested too deeply to read")
+    if not any(s.text.strip() for s in sections):
+        return ExtractionError(path, "no text found in it")
+    return sections
+
+
+def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None) -> None:
+    parent_end.close()
+    parent = os.getppid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if memory_mb:
+        ceiling = _address_space() + memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    while True:
+        try:
+            # Sibling workers hold copies of this pipe, so a killed parent need not mean EOF here.
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        result = prepare(Path(path))
+        try:
+            conn.send(result)
+        except MemoryError:
+            conn.send(ExtractionError(path, "ran out of memory while reading it (raise --max-memory to allow more)"))
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _preload() -> None:
+    # Forked workers share what the parent has loaded, so parsers and language profiles are
+    # loaded once per run instead of once per worker.
+    from . import ingest, language, sections  # noqa: F401
+
+    language.preload()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork, where there is one: spawn and forkserver re-run the caller's main module, which breaks
+    # library users whose scripts have no ``if __name__ == "__main__"`` guard.
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
+class _Worker:
+    def __init__(self, limits: Limits) -> None:
+        parent, child = _context().Pipe()
+        self.process = _context().Process(target=_serve, args=(child, parent, limits.memory_mb), daemon=True)
+        self.process.start()
+        child.close()
+        self.conn = parent
+        self.task: tuple[int, Path, float] | None = None  # (position, path, deadline)
+
+    def give(self, position: int, path: Path, timeout: float | None) -> None:
+        self.conn.send(str(path))
+        self.task = (position, path, time.monotonic() + timeout if timeout else float("inf"))
+
+    def stop(self, kill: bool = False) -> None:
+        if kill and self.process.is_alive():
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits = Limits()) -> Iterator[Result]:
+    """``prepare`` each file in up to ``jobs`` worker processes, yielding results in file order."""
+    if not files:
+        return
+    _preload()
+    workers = [_Worker(limits) for _ in range(min(jobs or os.cpu_count() or 1, len(files)))]
+    pending = deque(enumerate(files))
+    done: dict[int, Result] = {}
+    next_out = 0
+    try:
+        while next_out < len(files):
+            for worker in workers:
+                if worker.task is None and pending:
+                    worker.give(*pending.popleft(), limits.timeout)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            if next_out < len(files):
+                workers = _collect(workers, done, limits)
+    finally:
+        for worker in workers:
+            worker.stop(kill=worker.task is not None)
+
+
+def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits) -> list[_Worker]:
+    """Wait for the first worker to answer, die or run out of time; return the workers to go on with."""
+    busy = [w for w in workers if w.task is not None]
+    soonest = min(w.task[2] for w in busy)  # type: ignore[index]
+    wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=max(0.0, soonest - time.monotonic()))
+    kept = [w for w in workers if w.task is None]
+    for worker in busy:
+        position, path, deadline = worker.task  # type: ignore[misc]
+        result = _answer(worker, path, deadline, limits)
+        if result is None:
+            kept.append(worker)
+            continue
+        done[position] = result
+        worker.task = None
+        if isinstance(result, _Lost):
+            worker.stop(kill=True)
+            kept.append(_Worker(limits))
+        else:
+            kept.append(worker)
+    return kept
+
+
+class _Lost(ExtractionError):
+    """A file whose worker had to be killed or died; the worker is replaced."""
+
+
+def _answer(worker: _Worker, path: Path, deadline: float, limits: Limits) -> Result | None:
+    try:
+        if worker.conn.poll():
+            return worker.conn.recv()
+    except (EOFError, OSError):
+        pass
+    if not worker.process.is_alive():
+        worker.process.join()
+        return _Lost(path, _death(worker.process.exitcode, limits))
+    if time.monotonic() >= deadline:
+        return _Lost(path, f"reading it took longer than {limits.timeout:g} s, so it was stopped and skipped "
+                           "(raise --timeout to allow more)")
+    return None
+
+
+def _death(exitcode: int | None, limits: Limits) -> str:
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        hint = " (out of memory?)" if -exitcode == signal.SIGKILL else ""
+        return f"the reader crashed on it ({name}){hint}; it was skipped"
+    return f"the reader stopped on it with exit status {exitcode}; it was skipped"
