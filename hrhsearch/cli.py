@@ -151,6 +151,8 @@ def _report(report: IndexReport, as_json: bool) -> None:
             click.echo(notice, err=True)
         for problem in report.skipped:
             click.echo(f"skipped: {_display_path(problem.path)}: {problem.reason}", err=True)
+        for problem in report.warnings:
+            click.echo(f"warning: {_display_path(problem.path)}: {problem.reason}", err=True)
         for problem in report.failed:
             click.echo(f"failed: {_display_path(problem.path)}: {problem.reason}", err=True)
         click.echo(

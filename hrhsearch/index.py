@@ -49,6 +49,7 @@ class IndexReport:
     sections: int = 0
     skipped: list[FileProblem] = field(default_factory=list)
     failed: list[FileProblem] = field(default_factory=list)
+    warnings: list[FileProblem] = field(default_factory=list)  # indexed, but with parts unreadable
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -312,11 +313,12 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
                 target_list = report.skipped if isinstance(result, UnsupportedFormat) else report.failed
                 target_list.append(FileProblem(str(file), result.cause))
                 continue
+            report.warnings.extend(FileProblem(str(file), warning) for warning in result.warnings)
             previous = known.get(str(file))
             if previous:
                 writer.delete_by_term("doc_id", previous["doc_id"])
-            _write_document(writer, root, file, st, result)
-            report.sections += len(result)
+            _write_document(writer, root, file, st, result.sections)
+            report.sections += len(result.sections)
             report.updated += bool(previous)
             report.added += not previous
             done += 1

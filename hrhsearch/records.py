@@ -33,6 +33,7 @@ class Document:
     pages: int | None = None
     year: int | None = None
     author: str = ""
+    warnings: tuple[str, ...] = ()  # parts that could not be read, e.g. one damaged PDF page
 
 
 @dataclass(frozen=True)

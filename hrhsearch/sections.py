@@ -50,7 +50,7 @@ def split(document: Document, max_words: int = MAX_WORDS) -> list[Section]:
                     title=document.title,
                     heading=draft.heading,
                     text=text,
-                    language=language.detect(text, fallback=doc_language),
+                    language=language.detect(text, fallback=doc_language, sample_chars=language.PASSAGE_SAMPLE_CHARS),
                     position=len(sections),
                     page_start=min(pages) if pages else None,
                     page_end=max(pages) if pages else None,

@@ -21,7 +21,17 @@ from pathlib import Path
 from .errors import ExtractionError
 from .records import Section
 
-Result = list[Section] | ExtractionError
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One file read and sectioned; ``warnings`` name parts of it that could not be read."""
+
+    sections: list[Section]
+    warnings: tuple[str, ...] = ()
+
+
+Result = Prepared | ExtractionError
 
 
 @dataclass(frozen=True)
@@ -49,12 +59,13 @@ def prepare(path: Path) -> Result:
         return ExtractionError(path, "it is nested too deeply to read")
     if not any(s.text.strip() for s in sections):
         return ExtractionError(path, "no text found in it")
-    return sections
+    return Prepared(sections, document.warnings)
 
 
 def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None) -> None:
     parent_end.close()
     parent = os.getppid()
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_mb:
         ceiling = _address_space() + memory_mb * 2**20
@@ -75,6 +86,18 @@ def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None) -> N
             conn.send(result)
         except MemoryError:
             conn.send(ExtractionError(path, "ran out of memory while reading it (raise --max-memory to allow more)"))
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the parent dies: a killed indexer must not leave workers
+    behind that hold copies of its index locks. Elsewhere the worker notices within a second."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _address_space() -> int:

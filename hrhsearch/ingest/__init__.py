@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ExtractionError, UnsupportedFormat
+from ..errors import EmptyDocument, ExtractionError, UnsupportedFormat
 from ..records import Document
 from . import html, markdown, pdf, rst, text
 
@@ -39,9 +39,11 @@ def extract(path: Path | str) -> Document:
     if extractor is None:
         raise UnsupportedFormat(path, f"unsupported format {path.suffix or '(no suffix)'!r}")
     try:
+        if path.stat().st_size == 0:
+            raise EmptyDocument(path, "the file is empty (0 bytes)")
         return extractor(path)
-    except ExtractionError:
-        raise
+    except (ExtractionError, MemoryError, RecursionError):
+        raise  # the worker reports running out of memory or stack in its own words
     except (OSError, UnicodeError) as exc:
         raise ExtractionError(path, f"cannot read it: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - third-party parsers raise anything on hostile input

@@ -46,9 +46,17 @@ def decode(data: bytes, path: str, declared: str | None = None) -> str:
         except LookupError:
             pass  # an unknown charset name: fall through to our own guesses
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data.decode("cp1252", errors="replace")
+    if _looks_binary(text[:8192]):
+        raise ExtractionError(path, "binary data, not text (it is mostly control characters)")
+    return text
+
+
+def _looks_binary(sample: str) -> bool:
+    odd = sum(1 for c in sample if (c < " " and c not in "\t\n\r\f") or c == "\ufffd")
+    return odd > max(8, len(sample) // 20)
 
 
 def is_bullet(line: str, numbered: bool = True) -> bool:

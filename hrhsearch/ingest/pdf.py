@@ -28,7 +28,7 @@ class _Box:
     lines: int
 
 
-def _boxes(path: Path) -> tuple[list[_Box], dict, int]:
+def _boxes(path: Path) -> tuple[list[_Box], dict, int, list[str]]:
     # Imported here so that searching never pays for loading pdfminer.
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams, LTChar, LTTextBox, LTTextLine
@@ -38,6 +38,7 @@ def _boxes(path: Path) -> tuple[list[_Box], dict, int]:
     from pdfminer.pdfparser import PDFParser
 
     boxes: list[_Box] = []
+    problems: list[str] = []
     with path.open("rb") as fp:
         try:
             document = PDFDocument(PDFParser(fp), password="")
@@ -46,11 +47,15 @@ def _boxes(path: Path) -> tuple[list[_Box], dict, int]:
         info = _info(document)
         manager = PDFResourceManager(caching=True)
         device = PDFPageAggregator(manager, laparams=LAParams())
-        interpreter = PDFPageInterpreter(manager, device)
+        interpreter = _tolerant(PDFPageInterpreter)(manager, device)
         pages = 0
         for number, page in enumerate(PDFPage.create_pages(document), start=1):
             pages = number
-            interpreter.process_page(page)
+            try:
+                interpreter.process_page(page)
+            except Exception as exc:  # noqa: BLE001 - one damaged page must not cost the others
+                problems.append(f"page {number} could not be read ({type(exc).__name__}: {exc})")
+                continue
             for element in device.get_result():
                 if not isinstance(element, LTTextBox):
                     continue
@@ -62,7 +67,23 @@ def _boxes(path: Path) -> tuple[list[_Box], dict, int]:
                 size = sum(c.size for c in chars) / len(chars)
                 bold = sum("bold" in c.fontname.lower() for c in chars) > 0.8 * len(chars)
                 boxes.append(_Box(number, text, round(size, 1), bold, len(lines)))
-    return boxes, info, pages
+    if problems and not boxes:
+        raise ExtractionError(path, f"no page could be read: {problems[0]}")
+    return boxes, info, pages, problems
+
+
+def _tolerant(interpreter_class: type) -> type:
+    """A page interpreter that survives broken colour spaces and fonts: text needs neither."""
+
+    class Tolerant(interpreter_class):  # type: ignore[misc, valid-type]
+        def init_resources(self, resources: dict) -> None:
+            try:
+                super().init_resources(resources)
+            except Exception:  # noqa: BLE001 - e.g. PDFKeyError for a colour space without /N
+                kept = {k: v for k, v in (resources or {}).items() if k not in ("ColorSpace", "Pattern", "Shading")}
+                super().init_resources(kept)
+
+    return Tolerant
 
 
 def _info(document: object) -> dict:
@@ -78,6 +99,15 @@ def _info(document: object) -> dict:
             if isinstance(value, str):
                 info[key] = clean(value)
     return info
+
+
+def _damage(exc: Exception) -> str:
+    detail = f"{type(exc).__name__}: {exc}"
+    if type(exc).__name__ == "PSEOF":
+        return f"the PDF ends too early: a truncated download or copy? Fetch it again ({detail})"
+    if "/Root" in str(exc) or "really a PDF" in str(exc):
+        return f"not a PDF, or too damaged to read: it has no document catalogue ({detail})"
+    return f"cannot parse this PDF ({detail})"
 
 
 def _running_lines(boxes: list[_Box], pages: int) -> set[str]:
@@ -128,7 +158,12 @@ def _title(info: dict, boxes: list[_Box]) -> str:
 
 
 def extract(path: Path) -> Document:
-    boxes, info, pages = _boxes(path)
+    try:
+        boxes, info, pages, problems = _boxes(path)
+    except (ExtractionError, MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - pdfminer raises many types on damaged files
+        raise ExtractionError(path, _damage(exc)) from None
     if not boxes:
         raise EmptyDocument(path, f"no text layer on any of its {pages} pages (a scan?); run OCR on it first")
     running = _running_lines(boxes, pages)
@@ -150,4 +185,5 @@ def extract(path: Path) -> Document:
         pages=pages,
         year=int(year.group(0)) if year else None,
         author=info.get("Author", ""),
+        warnings=tuple(problems),
     )
