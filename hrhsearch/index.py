@@ -29,6 +29,7 @@ from .workers import Limits, prepare_all
 
 META = "hrhsearch.json"
 COMMIT_EVERY = 200  # files; a killed run keeps everything committed before it
+OPEN_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,24 @@ class Index:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.meta = _read_meta(self.path)
+        self.notices: list[str] = []  # said by the next update's report, e.g. a stale lock cleared
 
     @property
     def generation_path(self) -> Path:
         return self.path / self.meta["generation"]
 
     def whoosh(self) -> whoosh_index.Index:
-        return whoosh_index.open_dir(str(self.generation_path))
+        # A writer committing, or a rebuild switching generations, can delete the files an opening
+        # reader has just chosen; reading the newest state again is then the right answer.
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return whoosh_index.open_dir(str(self.generation_path))
+            except (FileNotFoundError, whoosh_index.EmptyIndexError):
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+                self.meta = _read_meta(self.path)
+        raise AssertionError("unreachable")
 
     def searcher(self):  # -> whoosh.searching.Searcher
         from whoosh.scoring import BM25F
@@ -163,7 +175,8 @@ class Index:
         Each file is read in a worker process under ``limits``; ``jobs`` workers run at once (default:
         all cores). Symbolic links inside the folders are skipped unless ``follow_links``."""
         with WriteLock(self.path, wait=wait) as lock:
-            report = IndexReport(index=str(self.path), notices=lock.notices)
+            report = IndexReport(index=str(self.path), notices=self.notices + lock.notices)
+            self.notices = []
             _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress, limits, follow_links)
             if report.added or report.updated or report.removed:
                 self.meta["updated"] = _now()
@@ -196,7 +209,7 @@ def create_index(path: Path | str) -> Index:
     if exists(path):
         return Index(path)
     path.mkdir(parents=True, exist_ok=True)
-    with WriteLock(path):
+    with WriteLock(path) as lock:
         if not exists(path):
             generation = "gen-000001"
             shutil.rmtree(path / generation, ignore_errors=True)
@@ -204,7 +217,9 @@ def create_index(path: Path | str) -> Index:
             whoosh_index.create_in(str(path / generation), schema.build())
             _write_meta(path, {"schema_version": schema.SCHEMA_VERSION, "generation": generation,
                                "created": _now(), "updated": _now()})
-    return Index(path)
+    index = Index(path)
+    index.notices.extend(lock.notices)
+    return index
 
 
 def open_index(path: Path | str) -> Index:

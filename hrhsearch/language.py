@@ -30,10 +30,18 @@ def preload() -> None:
     _detector_factory()
 
 
+def _sample(text: str, size: int) -> str:
+    if len(text) <= size:
+        return text
+    third = size // 3
+    middle = (len(text) - third) // 2
+    return " ".join((text[:third], text[middle:middle + third], text[-third:]))
+
+
 def detect(text: str, fallback: str = DEFAULT, sample_chars: int = SAMPLE_CHARS) -> str:
     """The ISO 639-1 code of ``text``'s language, or ``fallback`` when the text is too short to tell.
-    Only the first ``sample_chars`` characters are read."""
-    sample = text[:sample_chars]
+    Only ``sample_chars`` characters are read, from its start, middle and end."""
+    sample = _sample(text, sample_chars)
     if len(sample.split()) < MIN_WORDS:
         return fallback
     from langdetect.lang_detect_exception import LangDetectException

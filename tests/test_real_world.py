@@ -65,15 +65,3 @@ def test_spanish_query_finds_the_pdf_and_its_markdown_twin(shared_index) -> None
     index, _ = shared_index
     formats = {p.format for p in hrhsearch.search("capacitación del personal de salud", index=index, limit=10)}
     assert formats == {"pdf", "markdown"}
-
-
-def test_odd_pdfs_fail_one_by_one_with_reasons(tmp_path: Path) -> None:
-    odd = SHARED / "hrh-docs" / "odd"
-    report = hrhsearch.build_index([odd], index=tmp_path / "odd", jobs=2)
-    failed = {Path(p.path).name: p.reason for p in report.failed}
-    assert "encrypted" in failed.pop("password.pdf")
-    assert "no text layer" in failed.pop("loremipsum-flat.pdf")
-    assert "PDFKeyError" in failed.pop("pdf-bad-color-space.pdf")
-    assert failed == {}
-    assert report.added == 8, "every readable PDF (7) and NOTES.md still go in"
-    assert report.skipped == []
