@@ -53,7 +53,9 @@ class IndexLocked(HrhsearchError):
 class QueryError(HrhsearchError):
     def __init__(self, query: str, reason: str) -> None:
         self.query, self.reason = query, reason
-        super().__init__(f"Cannot search for {query!r}: {reason}")
+        shown = " ".join("".join(c if c.isprintable() else " " for c in query).split())
+        shown = shown if len(shown) <= 60 else shown[:60] + "\u2026"
+        super().__init__(f"Cannot search for \u201c{shown}\u201d: {reason}")
 
 
 class ExtractionError(HrhsearchError):

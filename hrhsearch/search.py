@@ -30,6 +30,14 @@ SNIPPET_CHARS = 240
 # A "?" that ends a word is a question mark, not a one-letter wildcard: "(Time Sharing System)?".
 _QUESTION_MARK = re.compile(r"(?<=[\w)\"'])\?+(?=\s|$)")
 _LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()*]+(?!\S)")
+# Control and invisible format characters carry no words; pasted text brings them along.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Limits that keep one query from tying up a machine. A pattern must start with this many
+# letters, because a leading wildcard reads every word of every language field in the index.
+MAX_QUERY_CHARS = 2000
+MAX_CLAUSES = 200
+MIN_PATTERN_PREFIX = 2
+MAX_EDIT_DISTANCE = 2
 
 
 @lru_cache(maxsize=1)
@@ -44,17 +52,39 @@ def _parser() -> QueryParser:
 
 def parse(text: str) -> query.Query:
     """A user's query string to a Whoosh query over the index's per-language fields."""
-    cleaned = _LONE_PUNCT.sub(" ", _QUESTION_MARK.sub("", text)).strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(text, f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}. "
+                               "Search for its key words instead.")
+    cleaned = _LONE_PUNCT.sub(" ", _QUESTION_MARK.sub("", _INVISIBLE.sub(" ", text))).strip()
     if not cleaned:
         raise QueryError(text, "the query is empty. Type some words to search for.")
     try:
         parsed = _parser().parse(cleaned)
     except Exception as exc:  # noqa: BLE001 - Whoosh's parser raises assorted errors on odd input
         raise QueryError(text, f"it is not valid query syntax ({exc}). Quote it to search the words literally.") from None
+    _check_cost(text, parsed)
     return _expand(parsed).normalize()
 
 
+def _check_cost(text: str, parsed: query.Query) -> None:
+    leaves = list(parsed.leaves())
+    if len(leaves) > MAX_CLAUSES:
+        raise QueryError(text, f"it has {len(leaves)} terms; the limit is {MAX_CLAUSES}. Search for its key words instead.")
+    for leaf in leaves:
+        if isinstance(leaf, (query.Wildcard, query.Prefix)) and not isinstance(leaf, query.Every):
+            literal = re.split(r"[*?]", leaf.text, maxsplit=1)[0] if isinstance(leaf, query.Wildcard) else leaf.text
+            if len(literal) < MIN_PATTERN_PREFIX:
+                shown = leaf.text + ("*" if isinstance(leaf, query.Prefix) else "")
+                raise QueryError(text, f"the pattern {shown!r} has fewer than {MIN_PATTERN_PREFIX} letters before its "
+                                       "wildcard, so it would read every word in the index. Start it with more "
+                                       "letters, like nurs*.")
+        if isinstance(leaf, query.FuzzyTerm) and leaf.maxdist > MAX_EDIT_DISTANCE:
+            raise QueryError(text, f"a fuzzy match may differ by at most {MAX_EDIT_DISTANCE} letters, as in nurse~2.")
+
+
 def _expand(q: query.Query) -> query.Query:
+    if isinstance(q, query.Every):
+        return query.Every()  # a bare "*": every passage
     if isinstance(q, (query.Term, query.Phrase, query.Prefix, query.Wildcard, query.FuzzyTerm)) and q.field() in (
         ANY, *TEXT_FIELDS, *HEAD_FIELDS,
     ):

@@ -7,6 +7,7 @@ fresh worker takes the next file. Results come back in the order the files were 
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import resource
@@ -67,6 +68,7 @@ def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None) -> N
     parent = os.getppid()
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    faulthandler.disable()  # a crash is reported once, by the parent, with the file's name
     if memory_mb:
         ceiling = _address_space() + memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))

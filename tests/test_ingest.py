@@ -120,9 +120,9 @@ def test_pdf_title_falls_back_to_largest_text_on_page_one() -> None:
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("empty.pdf", b"", "cannot parse"),
-        ("random.pdf", bytes(range(256)) * 8, "cannot parse"),
-        ("page.pdf", b"<html><body>not a pdf</body></html>", "cannot parse"),
+        ("empty.pdf", b"", "the file is empty"),
+        ("random.pdf", bytes(range(256)) * 8, "not a PDF"),
+        ("page.pdf", b"<html><body>not a pdf</body></html>", "not a PDF"),
     ],
 )
 def test_broken_pdfs_raise_one_error_naming_the_file(tmp_path: Path, name: str, content: bytes, message: str) -> None:

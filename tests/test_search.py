@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hrhsearch
+from hrhsearch.cli import main
 from hrhsearch.errors import QueryError
 from hrhsearch.search import make_snippet
 
@@ -102,13 +105,68 @@ def test_passage_carries_what_a_citation_needs(corpus_index: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{12}-\d{4}", passage.section_id)
 
 
-@settings(max_examples=150, deadline=2000)
-@given(st.text(max_size=80))
-def test_any_string_gives_results_or_a_query_error(tiny_index_for_fuzz: Path, text: str) -> None:
+SYNTAX = list('"()[]{}*?~^:+-!\\/') + ["AND", "OR", "NOT", "TO", "title:", "year:", "language:"]
+WORDS = ["nurses", "housing", "sages-femmes", "migración", "capacitación", "supervision", "rural"]
+hostile = st.one_of(
+    st.text(max_size=120),
+    st.lists(st.sampled_from(SYNTAX + WORDS) | st.text(max_size=4), max_size=40).map(" ".join),
+    st.lists(st.sampled_from(SYNTAX + WORDS), max_size=60).map("".join),
+    st.text(st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Zs", "Co", "Cs"]), max_size=40),
+    st.text(min_size=1500, max_size=2500),
+    st.builds(lambda w, n: " ".join([w] * n), st.sampled_from(WORDS + ["*a*", "n*", "nu*s*"]), st.integers(1, 400)),
+)
+TIME_BOUND = 3.0  # seconds for one query on the tiny index; a hang or a blow-up shows far above it
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile)
+def test_hostile_queries_give_results_or_one_query_error_quickly(tiny_index_for_fuzz: Path, text: str) -> None:
+    started = time.perf_counter()
     try:
-        hrhsearch.search(text, index=tiny_index_for_fuzz, limit=3)
+        passages = hrhsearch.search(text, index=tiny_index_for_fuzz, limit=3)
+        assert all(p.rank == n for n, p in enumerate(passages, start=1))
     except QueryError as exc:
-        assert "\n" not in str(exc), "a query error is one line"
+        assert "\n" not in str(exc) and len(str(exc)) < 400, "a query error is one short line"
+    assert time.perf_counter() - started < TIME_BOUND
+
+
+@settings(max_examples=60, deadline=None)
+@given(hostile)
+def test_hostile_queries_through_the_cli(tiny_index_for_fuzz: Path, text: str) -> None:
+    result = CliRunner().invoke(main, ["search", "--index", str(tiny_index_for_fuzz), "--", text])
+    if result.exit_code == 0:
+        assert "Traceback" not in result.output
+    else:
+        assert result.exit_code in (1, 2), result.output
+        assert isinstance(result.exception, SystemExit)
+        errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1, result.output
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("*a*", "fewer than 2 letters before its wildcard"),
+        ("n*", "fewer than 2 letters before its wildcard"),
+        ("heading:?urse", "fewer than 2 letters before its wildcard"),
+        ("nurse " * 400, "characters long"),
+        (" ".join(f"w{n}" for n in range(300)), "300 terms"),
+        ("\x00\x07\u200b", "empty"),
+    ],
+)
+def test_expensive_or_empty_queries_are_refused_with_a_reason(tiny_index_for_fuzz: Path, query: str, reason: str) -> None:
+    with pytest.raises(QueryError, match=reason):
+        hrhsearch.search(query, index=tiny_index_for_fuzz)
+
+
+def test_control_characters_in_a_query_separate_words(tiny_index_for_fuzz: Path) -> None:
+    plain = hrhsearch.search("nurses housing", index=tiny_index_for_fuzz)
+    assert plain and hrhsearch.search("nurses\x00housing\u200b", index=tiny_index_for_fuzz) == plain
+
+
+def test_patterns_with_a_long_enough_start_still_work(tiny_index_for_fuzz: Path) -> None:
+    assert titles(tiny_index_for_fuzz, "supervi*") == ["Retention of Nurses"]
+    assert len(hrhsearch.search("*", index=tiny_index_for_fuzz, limit=50)) >= 4
 
 
 @pytest.fixture(scope="module")
