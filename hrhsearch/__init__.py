@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .errors import (
     EmptyDocument,
+    EvaluationError,
     ExtractionError,
     HrhsearchError,
     IndexLocked,
@@ -27,6 +28,7 @@ from .errors import (
     QueryError,
     UnsupportedFormat,
 )
+from .evaluate import DEFAULT_MEASURES, DEPTH, Evaluation
 from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, open_index
 from .records import Block, Document, Passage, Section
 from .search import search as _search
@@ -38,6 +40,8 @@ __all__ = [
     "Block",
     "Document",
     "EmptyDocument",
+    "Evaluation",
+    "EvaluationError",
     "ExtractionError",
     "FileProblem",
     "HrhsearchError",
@@ -57,6 +61,7 @@ __all__ = [
     "create_index",
     "default_index_path",
     "ensure_default_index",
+    "evaluate",
     "open_index",
     "rebuild",
     "search",
@@ -143,3 +148,24 @@ def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progres
 
 def stats(index: Path | str | None = None) -> Stats:
     return open_index(_resolve(index)).stats()
+
+
+def evaluate(
+    topics: Path | str,
+    qrels: Path | str,
+    index: Path | str | None = None,
+    *,
+    measures: Iterable[str] = DEFAULT_MEASURES,
+    depth: int = DEPTH,
+    docid: str = "stem",
+    run_out: Path | str | None = None,
+) -> Evaluation:
+    """Run every topic through ``search``'s ranking and measure it against TREC qrels.
+
+    ``docid`` says how a judged document id maps to an indexed file: its name without the suffix
+    (``"stem"``), its whole name (``"name"``) or its absolute path (``"path"``). ``run_out`` writes
+    the run in TREC format. Needs ``pip install 'hrhsearch[eval]'``."""
+    from .evaluate import evaluate as _evaluate
+
+    return _evaluate(open_index(_resolve(index)), topics, qrels, measures=measures, depth=depth, docid=docid,
+                     run_out=run_out)

@@ -17,6 +17,7 @@ import click
 import hrhsearch
 
 from .errors import HrhsearchError
+from .evaluate import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Evaluation
 from .index import IndexReport, Stats
 from .records import Passage
 from .workers import Limits
@@ -208,6 +209,52 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
     report = hrhsearch.rebuild(index=index, jobs=jobs, wait=wait, progress=_progress("Rebuilding"),
                                timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links)
     _report(report, as_json)
+
+
+@main.command(name="eval")
+@click.option("--topics", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Topics: TSV (id<TAB>query) or TREC <top> format; .gz is fine.")
+@click.option("--qrels", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Relevance judgments in TREC format: topic 0 document grade.")
+@index_option
+@click.option("--metrics", default=",".join(DEFAULT_MEASURES), show_default=True,
+              help="Comma-separated measures (ir-measures names; MAP and MRR are accepted).")
+@click.option("--docid", type=click.Choice(DOCID_KINDS), default="stem", show_default=True,
+              help="How a judged document id names an indexed file: its name without suffix, its name, or its path.")
+@click.option("--depth", type=click.IntRange(min=1), default=DEPTH, show_default=True, help="Documents ranked per topic.")
+@click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the ranking as a TREC run file.")
+@click.option("--per-query", is_flag=True, help="Show every topic's figures, not only the means.")
+@json_option
+def evaluate(topics: Path, qrels: Path, index: Path | None, metrics: str, docid: str, depth: int,
+             run_out: Path | None, per_query: bool, as_json: bool) -> None:
+    """Measure how well the index ranks for topics with relevance judgments.
+
+    Example:
+
+        hrhsearch eval --topics topics.tsv --qrels qrels.txt --index indexes/mine
+    """
+    result = hrhsearch.evaluate(topics, qrels, index=index, measures=metrics.split(","), depth=depth, docid=docid,
+                                run_out=run_out)
+    if as_json:
+        click.echo(json.dumps(asdict(result), indent=2))
+        return
+    click.echo(format_evaluation(result, per_query))
+
+
+def format_evaluation(result: Evaluation, per_query: bool) -> str:
+    width = max(8, *(len(m) + 1 for m in result.measures))
+    lines = ["topic".ljust(10) + "".join(m.rjust(width) for m in result.measures)]
+    if per_query:
+        lines += [qid.ljust(10) + "".join(f"{values[m]:{width}.4f}" for m in result.measures)
+                  for qid, values in result.per_query.items()]
+    lines.append("mean".ljust(10) + "".join(f"{result.mean[m]:{width}.4f}" for m in result.measures))
+    lines.append(f"{result.queries} judged topics; MAP is the mean of AP and MRR the mean of RR.")
+    if result.unjudged:
+        lines.append(f"{len(result.unjudged)} topics have no judgments and are not counted.")
+    for qid, reason in result.failed.items():
+        lines.append(f"topic {qid} could not run and counts as zero: {reason}")
+    return "\n".join(lines)
 
 
 @main.command()

@@ -5,6 +5,7 @@
     ├── IndexVersionMismatch       an index written by an incompatible schema
     ├── IndexLocked                another process is writing the index
     ├── QueryError                 a query that cannot be parsed or run
+    ├── EvaluationError            topics or judgments that cannot be read, an unknown measure
     └── ExtractionError            one file could not be read (named, with the cause)
         ├── UnsupportedFormat      a file type hrhsearch does not read (skipped, not failed)
         └── EmptyDocument          a file with no text layer
@@ -56,6 +57,10 @@ class QueryError(HrhsearchError):
         shown = " ".join("".join(c if c.isprintable() else " " for c in query).split())
         shown = shown if len(shown) <= 60 else shown[:60] + "\u2026"
         super().__init__(f"Cannot search for \u201c{shown}\u201d: {reason}")
+
+
+class EvaluationError(HrhsearchError):
+    """Topics or relevance judgments that cannot be used; the message says how to fix them."""
 
 
 class ExtractionError(HrhsearchError):

@@ -25,6 +25,7 @@ from . import schema
 from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
 from .lock import WriteLock
 from .records import Section
+from .scoring import BM25, Ranking
 from .workers import Limits, prepare_all
 
 META = "hrhsearch.json"
@@ -129,10 +130,8 @@ class Index:
                 self.meta = _read_meta(self.path)
         raise AssertionError("unreachable")
 
-    def searcher(self):  # -> whoosh.searching.Searcher
-        from whoosh.scoring import BM25F
-
-        return self.whoosh().searcher(weighting=BM25F())
+    def searcher(self, ranking: Ranking = Ranking()):  # -> whoosh.searching.Searcher
+        return self.whoosh().searcher(weighting=BM25(ranking.k1, ranking.b))
 
     def documents(self) -> dict[str, dict]:
         """The recorded source files: path -> stored fields of its document record."""
@@ -359,10 +358,13 @@ def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections
         head = " \n".join((s.title, *s.heading))
         writer.add_document(
             section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
-            language=s.language, title=s.title, heading=list(s.heading), text=s.text,
+            language=s.language, analysis=schema.field_language(s.language), title=s.title,
+            heading=list(s.heading), text=s.text,
             page_start=s.page_start, page_end=s.page_end, position=s.position,
             **({"year": s.year} if s.year else {}),
-            **{schema.body_field(s.language): s.text, schema.head_field(s.language): head},
+            # The body carries its headings too, so that BM25 sees a passage with its context, as one
+            # field of text; the head field adds a smaller bonus for matching the title or a heading.
+            **{schema.body_field(s.language): f"{head}\n{s.text}", schema.head_field(s.language): head},
         )
     writer.add_document(
         section_id=f"doc:{first.doc_id}", doc_id=first.doc_id, kind=schema.DOCUMENT, path=str(file),

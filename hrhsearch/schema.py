@@ -18,7 +18,7 @@ from whoosh import fields
 from whoosh.analysis import Analyzer, CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the ``analysis`` field, for BM25's per-field document counts
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)
@@ -40,6 +40,15 @@ def head_field(language: str) -> str:
     return f"head_{field_language(language)}"
 
 
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """The stop words of every language we stem. A query word in this set is a function word in
+    some language ("de", "la", "the"), and matching it in another language's passages only adds noise."""
+    from whoosh.lang import stopwords_for_language
+
+    return frozenset(word for language in LANGUAGES for word in stopwords_for_language(language))
+
+
 @lru_cache(maxsize=None)
 def analyzer(language: str) -> Analyzer:
     """Lower-case, stop words, stem, then fold accents, so that users who type "capacitacion"
@@ -58,6 +67,9 @@ def build() -> fields.Schema:
         root=fields.ID(stored=True),
         format=fields.ID(stored=True),
         language=fields.ID(stored=True),
+        # Sections only: which language's fields hold the text. Its document frequency is the
+        # number of passages in body_<code>/head_<code>, which BM25 needs and Whoosh does not keep.
+        analysis=fields.ID,
         year=fields.NUMERIC(stored=True),
         title=fields.STORED,
         heading=fields.STORED,

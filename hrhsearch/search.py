@@ -10,6 +10,7 @@ all of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from whoosh import fields, query
@@ -21,21 +22,23 @@ from . import schema
 from .errors import QueryError
 from .index import Index
 from .records import Passage
+from .scoring import Ranking
 
 # Virtual fields users may name: the text, the headings (title:/heading:), or anything.
 ANY, TEXT_FIELDS, HEAD_FIELDS = "any", frozenset({"text", "body"}), frozenset({"title", "heading"})
-HEAD_BOOST = 1.5
 COORDINATION = 0.9
 SNIPPET_CHARS = 240
 # A "?" that ends a word is a question mark, not a one-letter wildcard: "(Time Sharing System)?".
 _QUESTION_MARK = re.compile(r"(?<=[\w)\"'])\?+(?=\s|$)")
-_LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()*]+(?!\S)")
+# Nor is one that opens a word, as in "(the ?slip? effect)": a pattern cannot start with a wildcard.
+_LEADING_QUESTION_MARK = re.compile(r"(?<![\w*?])\?+(?=\w)")
+_LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()]+(?!\S)")  # "*," in "operators like *, +" too
 # Control and invisible format characters carry no words; pasted text brings them along.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 # Limits that keep one query from tying up a machine. A pattern must start with this many
 # letters, because a leading wildcard reads every word of every language field in the index.
-MAX_QUERY_CHARS = 2000
-MAX_CLAUSES = 200
+MAX_QUERY_CHARS = 5000
+MAX_CLAUSES = 1000
 MIN_PATTERN_PREFIX = 2
 MAX_EDIT_DISTANCE = 2
 
@@ -50,20 +53,35 @@ def _parser() -> QueryParser:
     return QueryParser(ANY, parse_schema, group=OrGroup.factory(COORDINATION))
 
 
-def parse(text: str) -> query.Query:
+def parse(text: str, ranking: Ranking = Ranking()) -> query.Query:
     """A user's query string to a Whoosh query over the index's per-language fields."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(text, f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}. "
                                "Search for its key words instead.")
-    cleaned = _LONE_PUNCT.sub(" ", _QUESTION_MARK.sub("", _INVISIBLE.sub(" ", text))).strip()
+    cleaned = _INVISIBLE.sub(" ", text).strip()
+    if cleaned == "*":
+        return query.Every()  # every passage
+    cleaned = _LONE_PUNCT.sub(" ", _QUESTION_MARK.sub("", _LEADING_QUESTION_MARK.sub("", cleaned))).strip()
     if not cleaned:
         raise QueryError(text, "the query is empty. Type some words to search for.")
     try:
-        parsed = _parser().parse(cleaned)
+        parsed = _parser().parse(cleaned, normalize=False)
     except Exception as exc:  # noqa: BLE001 - Whoosh's parser raises assorted errors on odd input
         raise QueryError(text, f"it is not valid query syntax ({exc}). Quote it to search the words literally.") from None
     _check_cost(text, parsed)
-    return _expand(parsed).normalize()
+    return _expand(_count_repeats(parsed), ranking.head_boost).normalize()
+
+
+def _count_repeats(q: query.Query) -> query.Query:
+    """A word typed twice weighs twice, as in BM25's query term frequency; Whoosh would keep one."""
+    if not isinstance(q, query.Or):
+        return q
+    counts: dict[query.Query, int] = {}
+    for sub in q.subqueries:
+        counts[sub] = counts.get(sub, 0) + 1
+    if len(counts) == len(q.subqueries):
+        return q
+    return q.__class__([sub.with_boost(sub.boost * n) for sub, n in counts.items()], boost=q.boost, scale=q.scale)
 
 
 def _check_cost(text: str, parsed: query.Query) -> None:
@@ -71,43 +89,48 @@ def _check_cost(text: str, parsed: query.Query) -> None:
     if len(leaves) > MAX_CLAUSES:
         raise QueryError(text, f"it has {len(leaves)} terms; the limit is {MAX_CLAUSES}. Search for its key words instead.")
     for leaf in leaves:
-        if isinstance(leaf, (query.Wildcard, query.Prefix)) and not isinstance(leaf, query.Every):
+        if isinstance(leaf, (query.Wildcard, query.Prefix)) and not _is_every(leaf):
             literal = re.split(r"[*?]", leaf.text, maxsplit=1)[0] if isinstance(leaf, query.Wildcard) else leaf.text
             if len(literal) < MIN_PATTERN_PREFIX:
                 shown = leaf.text + ("*" if isinstance(leaf, query.Prefix) else "")
-                raise QueryError(text, f"the pattern {shown!r} has fewer than {MIN_PATTERN_PREFIX} letters before its "
+                shown = shown if len(shown) <= 30 else shown[:30] + "\u2026"
+                raise QueryError(text, f"the pattern \u201c{shown}\u201d has fewer than {MIN_PATTERN_PREFIX} letters before its "
                                        "wildcard, so it would read every word in the index. Start it with more "
                                        "letters, like nurs*.")
         if isinstance(leaf, query.FuzzyTerm) and leaf.maxdist > MAX_EDIT_DISTANCE:
             raise QueryError(text, f"a fuzzy match may differ by at most {MAX_EDIT_DISTANCE} letters, as in nurse~2.")
 
 
-def _expand(q: query.Query) -> query.Query:
-    if isinstance(q, query.Every):
+def _is_every(q: query.Query) -> bool:
+    return isinstance(q, query.Every) or (isinstance(q, query.Wildcard) and q.text == "*")
+
+
+def _expand(q: query.Query, head_boost: float) -> query.Query:
+    if _is_every(q):
         return query.Every()  # a bare "*": every passage
     if isinstance(q, (query.Term, query.Phrase, query.Prefix, query.Wildcard, query.FuzzyTerm)) and q.field() in (
         ANY, *TEXT_FIELDS, *HEAD_FIELDS,
     ):
-        return _per_language(q)
+        return _per_language(q, head_boost)
     if q.is_leaf():
         return q
     if isinstance(q, query.Or) and any(isinstance(sub, query.Not) for sub in q.subqueries):
         # Under OR grouping Whoosh reads "a b NOT c" as "a OR b OR (NOT c)"; users mean "(a OR b) minus c".
-        kept = [_expand(sub) for sub in q.subqueries if not isinstance(sub, query.Not)]
-        excluded = [_expand(sub.query) for sub in q.subqueries if isinstance(sub, query.Not)]
+        kept = [_expand(sub, head_boost) for sub in q.subqueries if not isinstance(sub, query.Not)]
+        excluded = [_expand(sub.query, head_boost) for sub in q.subqueries if isinstance(sub, query.Not)]
         positive = q.__class__(kept, boost=q.boost, scale=q.scale) if kept else query.Every()
         return query.AndNot(positive, query.Or(excluded))
-    return q.apply(_expand)
+    return q.apply(lambda sub: _expand(sub, head_boost))
 
 
-def _per_language(q: query.Query) -> query.Query:
+def _per_language(q: query.Query, head_boost: float) -> query.Query:
     name = q.field()
     targets: list[tuple[str, str, float]] = []
     for language in schema.FIELD_LANGUAGES:
         if name not in HEAD_FIELDS:
             targets.append((language, f"body_{language}", 1.0))
         if name not in TEXT_FIELDS:
-            targets.append((language, f"head_{language}", HEAD_BOOST))
+            targets.append((language, f"head_{language}", head_boost))
     subqueries = [sub for sub in (_retarget(q, lang, fname, boost) for lang, fname, boost in targets) if sub is not None]
     return query.Or(subqueries, boost=q.boost) if subqueries else query.NullQuery
 
@@ -115,6 +138,8 @@ def _per_language(q: query.Query) -> query.Query:
 def _retarget(q: query.Query, language: str, fieldname: str, boost: float) -> query.Query | None:
     analyzer = schema.analyzer(language)
     if isinstance(q, query.Term):
+        if q.text.lower() in schema.stop_words():
+            return None  # a function word in one of our languages: noise in the others
         stems = [t.text for t in analyzer(q.text)]
         if not stems:
             return None  # a stop word in this language
@@ -144,19 +169,34 @@ def _filters(language: str | None) -> query.Query:
     return query.And(conditions)
 
 
-def search(index: Index, text: str, limit: int = 10, language: str | None = None) -> list[Passage]:
+def search(index: Index, text: str, limit: int = 10, language: str | None = None,
+           ranking: Ranking = Ranking()) -> list[Passage]:
     """Run a query on an open index and return up to ``limit`` passages, best first."""
+    return _run(index, text, limit, language, ranking,
+                lambda hits: [_passage(rank, hit) for rank, hit in enumerate(hits, start=1)])
+
+
+def rank(index: Index, text: str, limit: int = 1000, language: str | None = None,
+         ranking: Ranking = Ranking()) -> list[tuple[str, float]]:
+    """(source path, score) of the best ``limit`` passages, best first: the ranking ``search`` gives,
+    without building snippets, for evaluation runs."""
+    return _run(index, text, limit, language, ranking,
+                lambda hits: [(hit["path"], float(hit.score)) for hit in hits], terms=False)
+
+
+def _run(index: Index, text: str, limit: int, language: str | None, ranking: Ranking, collect: Callable,
+         terms: bool = True) -> list:
     if limit < 1:
         raise QueryError(text, "the limit must be at least 1")
-    q = parse(text)
+    q = parse(text, ranking)
     if q is query.NullQuery:
         return []
-    with index.searcher() as searcher:
+    with index.searcher(ranking) as searcher:
         try:
-            hits = searcher.search(q, limit=limit, filter=_filters(language), terms=True)
+            hits = searcher.search(q, limit=limit, filter=_filters(language), terms=terms)
         except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
             raise QueryError(text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
-        return [_passage(rank, hit) for rank, hit in enumerate(hits, start=1)]
+        return collect(hits)
 
 
 def _passage(rank: int, hit) -> Passage:

@@ -58,8 +58,8 @@ def prepare(path: Path) -> Result:
         return ExtractionError(path, "ran out of memory while reading it (raise --max-memory to allow more)")
     except RecursionError:
         return ExtractionError(path, "it is nested too deeply to read")
-    if not any(s.text.strip() for s in sections):
-        return ExtractionError(path, "no text found in it")
+    if not any(s.text.strip() for s in sections) and document.title in ("", Path(path).stem):
+        return ExtractionError(path, "no text found in it")  # a title alone is worth finding
     return Prepared(sections, document.warnings)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import hrhsearch
 from hrhsearch import index as index_module
+from hrhsearch import schema
 from hrhsearch.errors import IndexLocked, IndexNotFound, IndexVersionMismatch
 from hrhsearch.lock import WriteLock
 
@@ -127,7 +128,7 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
 
 def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
     stats = hrhsearch.stats(tiny_index)
-    assert stats.schema_version == 1
+    assert stats.schema_version == schema.SCHEMA_VERSION == 2
     assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
     assert set(stats.sections_by_language) == {"en", "fr", "es"}
     assert stats.sections == sum(stats.sections_by_format.values())

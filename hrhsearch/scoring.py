@@ -1,0 +1,81 @@
+"""Ranking: BM25 as Lucene computes it, over hrhsearch's per-language fields.
+
+Whoosh's own BM25F takes its IDF from classic tf-idf (``log(N / (n + 1)) + 1``) and averages field
+lengths over every record in the index, including other languages' passages and the document
+records. Both blur the ranking. Here IDF is BM25's, ``log(1 + (N - n + 0.5) / (n + 0.5))``, counted
+over the passages of every language (see ``_frequencies``), and the average length counts only the
+passages that have the field. On the CACM collection that
+took MAP from 0.33 to 0.34 (benchmarks/README.md has every collection).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import log
+
+from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer, bm25
+
+from .schema import FIELD_LANGUAGES
+
+K1 = 1.2
+B = 0.75
+HEAD_BOOST = 0.3
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The knobs of ranking. ``k1`` is how fast repeated words stop adding score; ``b`` how much a
+    long passage is discounted (0 = not at all, 1 = fully); ``head_boost`` weighs a match in a title
+    or heading against one in the text."""
+
+    k1: float = K1
+    b: float = B
+    head_boost: float = HEAD_BOOST
+
+
+class BM25(WeightingModel):
+    def __init__(self, k1: float = K1, b: float = B) -> None:
+        self.k1, self.b = k1, b
+
+    def supports_block_quality(self) -> bool:
+        return True
+
+    def scorer(self, searcher, fieldname: str, text: bytes, qf: int = 1):
+        if not searcher.schema[fieldname].scorable:
+            return WeightScorer.for_(searcher, fieldname, text)
+        return _Scorer(searcher, fieldname, text, self.k1, self.b)
+
+
+class _Scorer(WeightLengthScorer):
+    def __init__(self, searcher, fieldname: str, text: bytes, k1: float, b: float) -> None:
+        top = searcher.get_parent()  # collection statistics, not one segment's
+        docs, n = _frequencies(top, fieldname, text)
+        self.idf = log(1 + (docs - n + 0.5) / (n + 0.5))
+        self.avgfl = top.field_length(fieldname) / max(1, _documents_with(top, fieldname)) or 1
+        self.k1, self.b = k1, b
+        self.setup(searcher, fieldname, text)
+
+    def _score(self, weight: float, length: float) -> float:
+        return bm25(self.idf, weight, length, self.avgfl, self.b, self.k1)
+
+
+def _frequencies(searcher, fieldname: str, text: bytes) -> tuple[int, int]:
+    """(passages, passages with the term) for IDF, counted over every language's field of this kind.
+
+    A Spanish word quoted in an English passage is rare among English passages but common in the
+    collection; counted per language it would outrank the Spanish passages that are about it. The
+    same word has the same stem in most languages' fields, so summing them gives its real rarity.
+    In a collection of one language this is plain BM25."""
+    prefix, _, language = fieldname.partition("_")
+    if prefix not in ("body", "head") or not language:
+        return max(1, searcher.doc_count()), searcher.doc_frequency(fieldname, text)
+    docs = sum(searcher.doc_frequency("analysis", code) for code in FIELD_LANGUAGES)
+    n = sum(searcher.doc_frequency(f"{prefix}_{code}", text) for code in FIELD_LANGUAGES)
+    return max(1, docs, n), n
+
+
+def _documents_with(searcher, fieldname: str) -> int:
+    prefix, _, language = fieldname.partition("_")
+    if prefix in ("body", "head") and language:
+        return searcher.doc_frequency("analysis", language)
+    return searcher.doc_count()
