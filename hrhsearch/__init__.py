@@ -31,6 +31,7 @@ from .errors import (
 from .evaluate import DEFAULT_MEASURES, DEPTH, Evaluation
 from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, open_index
 from .records import Block, Document, Passage, Section
+from .scoring import Ranking
 from .search import search as _search
 from .workers import Limits
 
@@ -53,6 +54,7 @@ __all__ = [
     "Passage",
     "Progress",
     "QueryError",
+    "Ranking",
     "Section",
     "Stats",
     "UnsupportedFormat",
@@ -122,28 +124,34 @@ def build_index(
     timeout: float | None = Limits.timeout,
     max_memory_mb: int | None = Limits.memory_mb,
     follow_links: bool = False,
+    passage_words: int | None = None,
 ) -> IndexReport:
     """Index files and folders into ``index`` (created if needed), incrementally.
 
     Each file is read in a worker process that is stopped after ``timeout`` seconds or when it
     needs more than ``max_memory_mb``; such a file is reported in ``IndexReport.failed`` and the run
-    goes on. ``None`` lifts a limit."""
+    goes on. ``None`` lifts a limit. ``passage_words`` sets the passage size of a new index.
+    """
     target = Path(index) if index is not None else default_index_path()
-    return create_index(target).update(paths, jobs=jobs, progress=progress, wait=wait,
+    return create_index(target, passage_words).update(paths, jobs=jobs, progress=progress, wait=wait,
                                        limits=Limits(timeout, max_memory_mb), follow_links=follow_links)
 
 
-def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: str | None = None) -> list[Passage]:
-    """Ranked passages for ``query`` (Whoosh syntax or a plain question), best first."""
-    return _search(open_index(_resolve(index)), query, limit=limit, language=lang)
+def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: str | None = None,
+           ranking: Ranking = Ranking()) -> list[Passage]:
+    """Ranked passages for ``query`` (Whoosh syntax or a plain question), best first. ``ranking``
+    sets BM25's k1 and b and the weight of title and heading matches."""
+    return _search(open_index(_resolve(index)), query, limit=limit, language=lang, ranking=ranking)
 
 
 def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progress: Progress | None = None,
             wait: float = 0, timeout: float | None = Limits.timeout, max_memory_mb: int | None = Limits.memory_mb,
-            follow_links: bool = False) -> IndexReport:
-    """Re-index every recorded source beside the live index, then swap the new one in."""
+            follow_links: bool = False, passage_words: int | None = None) -> IndexReport:
+    """Re-index every recorded source beside the live index, then swap the new one in; with
+    ``passage_words``, cut passages to that many words from now on."""
     return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait,
-                                               limits=Limits(timeout, max_memory_mb), follow_links=follow_links)
+                                               limits=Limits(timeout, max_memory_mb), follow_links=follow_links,
+                                               passage_words=passage_words)
 
 
 def stats(index: Path | str | None = None) -> Stats:
@@ -159,6 +167,7 @@ def evaluate(
     depth: int = DEPTH,
     docid: str = "stem",
     run_out: Path | str | None = None,
+    ranking: Ranking = Ranking(),
 ) -> Evaluation:
     """Run every topic through ``search``'s ranking and measure it against TREC qrels.
 
@@ -168,4 +177,4 @@ def evaluate(
     from .evaluate import evaluate as _evaluate
 
     return _evaluate(open_index(_resolve(index)), topics, qrels, measures=measures, depth=depth, docid=docid,
-                     run_out=run_out)
+                     run_out=run_out, ranking=ranking)

@@ -20,6 +20,7 @@ from .errors import HrhsearchError
 from .evaluate import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Evaluation
 from .index import IndexReport, Stats
 from .records import Passage
+from .scoring import B, HEAD_BOOST, K1, Ranking
 from .workers import Limits
 
 EXIT_FILES_FAILED = 3
@@ -54,8 +55,26 @@ memory_option = click.option(
     "--max-memory", "max_memory", type=click.IntRange(min=64), default=Limits.memory_mb, show_default=True,
     help="Megabytes of memory reading one file may take before it is skipped.",
 )
+passage_option = click.option(
+    "--passage-words", type=click.IntRange(30, 5000), default=None,
+    help="Most words in one passage (default 300). Set when an index is created; rebuild to change it.",
+)
 links_option = click.option("--follow-links", is_flag=True, help="Index the files that symbolic links point to.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def ranking_options(command):
+    """--k1, --b and --head-boost: the ranking knobs, documented in the README's "Ranking"."""
+    for option in reversed([
+        click.option("--k1", type=click.FloatRange(min=0), default=K1, show_default=True,
+                     help="BM25 k1: how fast repeated words stop adding score."),
+        click.option("--b", "b", type=click.FloatRange(0, 1), default=B, show_default=True,
+                     help="BM25 b: how much long passages are discounted."),
+        click.option("--head-boost", type=click.FloatRange(min=0), default=HEAD_BOOST, show_default=True,
+                     help="Extra weight of a match in the title or a heading."),
+    ]):
+        command = option(command)
+    return command
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,8 +88,10 @@ def main() -> None:
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Passages to show.")
 @click.option("--lang", default=None, help="Only passages in this language (ISO 639-1 code: en, fr, es, pt).")
+@ranking_options
 @json_option
-def search(query: tuple[str, ...], index: Path | None, limit: int, lang: str | None, as_json: bool) -> None:
+def search(query: tuple[str, ...], index: Path | None, limit: int, lang: str | None, k1: float, b: float,
+           head_boost: float, as_json: bool) -> None:
     """Print the passages that best match QUERY.
 
     Example:
@@ -79,7 +100,7 @@ def search(query: tuple[str, ...], index: Path | None, limit: int, lang: str | N
     """
     if index is None:
         hrhsearch.ensure_default_index(say=lambda message: click.echo(message, err=True))
-    passages = hrhsearch.search(" ".join(query), index=index, limit=limit, lang=lang)
+    passages = hrhsearch.search(" ".join(query), index=index, limit=limit, lang=lang, ranking=Ranking(k1, b, head_boost))
     if as_json:
         for passage in passages:
             click.echo(json.dumps(passage_json(passage), ensure_ascii=False))
@@ -173,9 +194,10 @@ def _report(report: IndexReport, as_json: bool) -> None:
 @timeout_option
 @memory_option
 @links_option
+@passage_option
 @json_option
 def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: float, timeout: float,
-          max_memory: int, follow_links: bool, as_json: bool) -> None:
+          max_memory: int, follow_links: bool, passage_words: int | None, as_json: bool) -> None:
     """Index files and folders (recursively) into an index, creating it if needed.
 
     Unchanged files are left alone, changed ones re-indexed, and files gone from an indexed
@@ -186,7 +208,8 @@ def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: f
         hrhsearch index reports/ strategy.pdf --index indexes/mine
     """
     report = hrhsearch.build_index(paths, index=index, jobs=jobs, wait=wait, progress=_progress("Indexing"),
-                                   timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links)
+                                   timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links,
+                                   passage_words=passage_words)
     _report(report, as_json)
 
 
@@ -197,9 +220,10 @@ def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: f
 @timeout_option
 @memory_option
 @links_option
+@passage_option
 @json_option
 def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, max_memory: int,
-            follow_links: bool, as_json: bool) -> None:
+            follow_links: bool, passage_words: int | None, as_json: bool) -> None:
     """Rebuild an index from the sources recorded in it, beside the live one, then swap it in.
 
     Example:
@@ -207,7 +231,8 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
         hrhsearch rebuild --index indexes/mine
     """
     report = hrhsearch.rebuild(index=index, jobs=jobs, wait=wait, progress=_progress("Rebuilding"),
-                               timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links)
+                               timeout=timeout, max_memory_mb=max_memory, follow_links=follow_links,
+                               passage_words=passage_words)
     _report(report, as_json)
 
 
@@ -225,9 +250,10 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
 @click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the ranking as a TREC run file.")
 @click.option("--per-query", is_flag=True, help="Show every topic's figures, not only the means.")
+@ranking_options
 @json_option
 def evaluate(topics: Path, qrels: Path, index: Path | None, metrics: str, docid: str, depth: int,
-             run_out: Path | None, per_query: bool, as_json: bool) -> None:
+             run_out: Path | None, per_query: bool, k1: float, b: float, head_boost: float, as_json: bool) -> None:
     """Measure how well the index ranks for topics with relevance judgments.
 
     Example:
@@ -235,7 +261,7 @@ def evaluate(topics: Path, qrels: Path, index: Path | None, metrics: str, docid:
         hrhsearch eval --topics topics.tsv --qrels qrels.txt --index indexes/mine
     """
     result = hrhsearch.evaluate(topics, qrels, index=index, measures=metrics.split(","), depth=depth, docid=docid,
-                                run_out=run_out)
+                                run_out=run_out, ranking=Ranking(k1, b, head_boost))
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .errors import EvaluationError, QueryError
 from .index import Index
+from .scoring import Ranking
 from .search import rank
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
@@ -113,14 +114,15 @@ def document_id(path: str, docid: str = "stem") -> str:
     return Path(path).stem if docid == "stem" else Path(path).name
 
 
-def run_topics(index: Index, topics: dict[str, str], depth: int = DEPTH, docid: str = "stem") -> tuple[Run, dict[str, str]]:
+def run_topics(index: Index, topics: dict[str, str], depth: int = DEPTH, docid: str = "stem",
+               ranking: Ranking = Ranking()) -> tuple[Run, dict[str, str]]:
     """Each topic's ranked documents (a document scores as its best passage), and the topics whose
     query could not run, with the reason."""
     run: Run = {}
     failed: dict[str, str] = {}
     for qid, query in topics.items():
         try:
-            passages = rank(index, query, limit=depth * 3)
+            passages = rank(index, query, limit=depth * 3, ranking=ranking)
         except QueryError as exc:
             failed[qid] = exc.reason
             continue
@@ -170,11 +172,12 @@ def score(run: Run, qrels: dict[str, dict[str, int]], measures: Iterable[str] = 
 
 
 def evaluate(index: Index, topics: Path | str, qrels: Path | str, measures: Iterable[str] = DEFAULT_MEASURES,
-             depth: int = DEPTH, docid: str = "stem", run_out: Path | str | None = None) -> Evaluation:
+             depth: int = DEPTH, docid: str = "stem", run_out: Path | str | None = None,
+             ranking: Ranking = Ranking()) -> Evaluation:
     """Run every topic in ``topics`` on ``index`` and measure the ranking against ``qrels``."""
     names = measure_names(measures)
     topic_map, judgments = read_topics(topics), read_qrels(qrels)
-    run, failed = run_topics(index, topic_map, depth=depth, docid=docid)
+    run, failed = run_topics(index, topic_map, depth=depth, docid=docid, ranking=ranking)
     if run_out:
         write_run(run, run_out)
     return score(run, judgments, names, topics=topic_map, failed=failed)

@@ -26,11 +26,13 @@ from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersion
 from .lock import WriteLock
 from .records import Section
 from .scoring import BM25, Ranking
+from .sections import MAX_WORDS
 from .workers import Limits, prepare_all
 
 META = "hrhsearch.json"
 COMMIT_EVERY = 200  # files; a killed run keeps everything committed before it
 OPEN_ATTEMPTS = 5
+MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS = 30, 5000
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,11 @@ class Index:
         self.notices: list[str] = []  # said by the next update's report, e.g. a stale lock cleared
 
     @property
+    def passage_words(self) -> int:
+        """The most words in one passage, chosen when the index was created or last rebuilt."""
+        return int(self.meta.get("passage_words", MAX_WORDS))
+
+    @property
     def generation_path(self) -> Path:
         return self.path / self.meta["generation"]
 
@@ -183,9 +190,13 @@ class Index:
         return report
 
     def rebuild(self, *, jobs: int | None = None, progress: Progress | None = None, wait: float = 0,
-                limits: Limits = Limits(), follow_links: bool = False) -> IndexReport:
-        """Re-index every recorded source root into a new generation, then switch to it."""
+                limits: Limits = Limits(), follow_links: bool = False, passage_words: int | None = None) -> IndexReport:
+        """Re-index every recorded source root into a new generation, then switch to it; with
+        ``passage_words``, cut passages to that size from now on."""
         with WriteLock(self.path, wait=wait) as lock:
+            self.meta = _read_meta(self.path)
+            if passage_words:
+                self.meta["passage_words"] = _checked_passage_words(passage_words)
             roots = sorted(self.stats().roots)
             number = int(self.meta["generation"].split("-")[1]) + 1
             new = f"gen-{number:06d}"
@@ -202,11 +213,17 @@ class Index:
         return report
 
 
-def create_index(path: Path | str) -> Index:
-    """Create an empty index at ``path`` (or return the one already there)."""
+def create_index(path: Path | str, passage_words: int | None = None) -> Index:
+    """Create an empty index at ``path`` (or return the one already there). ``passage_words`` (default
+    300) is the most words in one passage; changing it later takes ``rebuild(passage_words=...)``."""
     path = Path(path)
     if exists(path):
-        return Index(path)
+        index = Index(path)
+        if passage_words and passage_words != index.passage_words:
+            raise HrhsearchError(
+                f"The index at {path} cuts passages at {index.passage_words} words. To change that, run: "
+                f"hrhsearch rebuild --index {path} --passage-words {passage_words}")
+        return index
     path.mkdir(parents=True, exist_ok=True)
     with WriteLock(path) as lock:
         if not exists(path):
@@ -215,10 +232,17 @@ def create_index(path: Path | str) -> Index:
             (path / generation).mkdir()
             whoosh_index.create_in(str(path / generation), schema.build())
             _write_meta(path, {"schema_version": schema.SCHEMA_VERSION, "generation": generation,
-                               "created": _now(), "updated": _now()})
+                               "created": _now(), "updated": _now(),
+                               "passage_words": _checked_passage_words(passage_words or MAX_WORDS)})
     index = Index(path)
     index.notices.extend(lock.notices)
     return index
+
+
+def _checked_passage_words(words: int) -> int:
+    if not MIN_PASSAGE_WORDS <= words <= MAX_PASSAGE_WORDS:
+        raise HrhsearchError(f"Passages must be {MIN_PASSAGE_WORDS} to {MAX_PASSAGE_WORDS} words long, not {words}.")
+    return words
 
 
 def open_index(path: Path | str) -> Index:
@@ -320,7 +344,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             writer.delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
         done = 0
-        for n, ((root, file, st), result) in enumerate(zip(todo, prepare_all([f for _, f, _ in todo], jobs, limits), strict=True), start=1):
+        for n, ((root, file, st), result) in enumerate(zip(todo, prepare_all([f for _, f, _ in todo], jobs, limits, index.passage_words), strict=True), start=1):
             if progress:
                 progress(n, len(todo), str(file))
             if isinstance(result, ExtractionError):

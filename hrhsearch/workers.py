@@ -14,13 +14,14 @@ import resource
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from .errors import ExtractionError
 from .records import Section
+from .sections import MAX_WORDS
 
 
 
@@ -44,14 +45,15 @@ class Limits:
     memory_mb: int | None = 2048
 
 
-def prepare(path: Path) -> Result:
-    """Extract and section one file; errors come back as values."""
+def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
+    """Extract and section one file into passages of at most ``passage_words`` words; errors come
+    back as values."""
     from .ingest import extract
     from .sections import split
 
     try:
         document = extract(path)
-        sections = split(document)
+        sections = split(document, max_words=passage_words)
     except ExtractionError as exc:
         return exc
     except MemoryError:
@@ -63,7 +65,7 @@ def prepare(path: Path) -> Result:
     return Prepared(sections, document.warnings)
 
 
-def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None) -> None:
+def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, passage_words: int) -> None:
     parent_end.close()
     parent = os.getppid()
     _die_with_parent()
@@ -83,7 +85,7 @@ def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None) -> N
             return
         if path is None:
             return
-        result = prepare(Path(path))
+        result = prepare(Path(path), passage_words)
         try:
             conn.send(result)
         except MemoryError:
@@ -125,9 +127,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 class _Worker:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, passage_words: int) -> None:
         parent, child = _context().Pipe()
-        self.process = _context().Process(target=_serve, args=(child, parent, limits.memory_mb), daemon=True)
+        self.process = _context().Process(target=_serve, args=(child, parent, limits.memory_mb, passage_words), daemon=True)
         self.process.start()
         child.close()
         self.conn = parent
@@ -152,12 +154,16 @@ class _Worker:
             self.process.join()
 
 
-def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits = Limits()) -> Iterator[Result]:
+def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits = Limits(),
+                passage_words: int = MAX_WORDS) -> Iterator[Result]:
     """``prepare`` each file in up to ``jobs`` worker processes, yielding results in file order."""
     if not files:
         return
     _preload()
-    workers = [_Worker(limits) for _ in range(min(jobs or os.cpu_count() or 1, len(files)))]
+    def fresh() -> _Worker:
+        return _Worker(limits, passage_words)
+
+    workers = [fresh() for _ in range(min(jobs or os.cpu_count() or 1, len(files)))]
     pending = deque(enumerate(files))
     done: dict[int, Result] = {}
     next_out = 0
@@ -170,13 +176,14 @@ def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits =
                 yield done.pop(next_out)
                 next_out += 1
             if next_out < len(files):
-                workers = _collect(workers, done, limits)
+                workers = _collect(workers, done, limits, fresh)
     finally:
         for worker in workers:
             worker.stop(kill=worker.task is not None)
 
 
-def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits) -> list[_Worker]:
+def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits,
+             fresh: Callable[[], _Worker]) -> list[_Worker]:
     """Wait for the first worker to answer, die or run out of time; return the workers to go on with."""
     busy = [w for w in workers if w.task is not None]
     soonest = min(w.task[2] for w in busy)  # type: ignore[index]
@@ -192,7 +199,7 @@ def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits) ->
         worker.task = None
         if isinstance(result, _Lost):
             worker.stop(kill=True)
-            kept.append(_Worker(limits))
+            kept.append(fresh())
         else:
             kept.append(worker)
     return kept

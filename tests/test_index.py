@@ -158,3 +158,16 @@ def test_default_index_is_built_from_the_bundled_corpus_on_first_use(isolated_de
     messages.clear()
     hrhsearch.ensure_default_index(say=messages.append)
     assert messages == []
+
+
+def test_passage_size_is_set_at_creation_and_changed_by_rebuild(tiny_corpus: Path, tmp_path: Path) -> None:
+    long = tiny_corpus / "long.md"
+    long.write_text("# Long\n\n" + " ".join(f"Sentence {n} about district staffing norms." for n in range(200)), "utf-8")
+    index = tmp_path / "index"
+    hrhsearch.build_index([tiny_corpus], index=index, passage_words=100)
+    sections = lambda: [p for p in hrhsearch.search("staffing", index=index, limit=100) if p.title == "Long"]  # noqa: E731
+    assert len(sections()) == 13 and all(len(p.text.split()) <= 100 for p in sections())
+    with pytest.raises(hrhsearch.HrhsearchError, match="rebuild --index .* --passage-words 300"):
+        hrhsearch.build_index([tiny_corpus], index=index, passage_words=300)
+    hrhsearch.rebuild(index=index, passage_words=300)
+    assert len(sections()) == 4 and hrhsearch.open_index(index).passage_words == 300

@@ -157,10 +157,10 @@ def test_a_worker_that_crashes_costs_only_its_file(tmp_path: Path, monkeypatch: 
     # The workers are forked, so they run this patched reader: it really kills its own process.
     real = workers.prepare
 
-    def crashing(path: Path) -> workers.Result:
+    def crashing(path: Path, passage_words: int) -> workers.Result:
         if path.name.startswith("crash"):
             os.kill(os.getpid(), signal.SIGSEGV)
-        return real(path)
+        return real(path, passage_words)
 
     monkeypatch.setattr(workers, "prepare", crashing)
     folder = tmp_path / "docs"
