@@ -35,10 +35,14 @@ def split(document: Document, max_words: int = MAX_WORDS) -> list[Section]:
     """Cut a document into passages, each with its heading path, pages and language."""
     drafts = _drafts(document.blocks, document.title)
     doc_language = language.detect(" ".join(p for d in drafts for p, _ in d.paragraphs))
+    chunked = [(draft, _chunks(draft.paragraphs, max_words) or [[]]) for draft in drafts]
+    # Language detection is most of the cost of reading a file; a lone passage is the whole
+    # document, whose language is already known.
+    alone = sum(len(chunks) for _, chunks in chunked) == 1
     did = doc_id(document.path)
     sections: list[Section] = []
-    for draft in drafts:
-        for chunk in _chunks(draft.paragraphs, max_words) or [[]]:
+    for draft, chunks in chunked:
+        for chunk in chunks:
             text = _join(chunk)
             pages = [page for _, page, _ in chunk if page is not None]
             sections.append(
@@ -50,7 +54,8 @@ def split(document: Document, max_words: int = MAX_WORDS) -> list[Section]:
                     title=document.title,
                     heading=draft.heading,
                     text=text,
-                    language=language.detect(text, fallback=doc_language, sample_chars=language.PASSAGE_SAMPLE_CHARS),
+                    language=doc_language if alone else language.detect(
+                        text, fallback=doc_language, sample_chars=language.PASSAGE_SAMPLE_CHARS),
                     position=len(sections),
                     page_start=min(pages) if pages else None,
                     page_end=max(pages) if pages else None,
