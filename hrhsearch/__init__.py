@@ -65,6 +65,7 @@ __all__ = [
     "ensure_default_index",
     "evaluate",
     "open_index",
+    "optimize",
     "rebuild",
     "search",
     "stats",
@@ -152,6 +153,13 @@ def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progres
     return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait,
                                                limits=Limits(timeout, max_memory_mb), follow_links=follow_links,
                                                passage_words=passage_words)
+
+
+def optimize(index: Path | str | None = None, *, wait: float = 0) -> tuple[int, int]:
+    """Merge the index's segments into one; returns the segment counts before and after."""
+    from .index import optimize as _optimize
+
+    return _optimize(open_index(_resolve(index)), wait=wait)
 
 
 def stats(index: Path | str | None = None) -> Stats:

@@ -236,6 +236,20 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
     _report(report, as_json)
 
 
+@main.command()
+@index_option
+@wait_option
+def optimize(index: Path | None, wait: float) -> None:
+    """Merge the index's segments into one, so that searches run faster after many updates.
+
+    Example:
+
+        hrhsearch optimize --index indexes/mine
+    """
+    before, after = hrhsearch.optimize(index=index, wait=wait)
+    click.echo(f"{before} segments merged into {after}." if before > after else f"Already {after} segment; nothing to do.")
+
+
 @main.command(name="eval")
 @click.option("--topics", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Topics: TSV (id<TAB>query) or TREC <top> format; .gz is fine.")

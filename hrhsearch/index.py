@@ -213,6 +213,17 @@ class Index:
         return report
 
 
+def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
+    """Merge the live generation's segments into one, which makes searches faster after many
+    incremental updates. Returns the segment counts (before, after)."""
+    with WriteLock(index.path, wait=wait):
+        whoosh = index.whoosh()
+        before = len(whoosh._segments())
+        if before > 1:
+            whoosh.optimize()
+        return before, len(index.whoosh()._segments())
+
+
 def create_index(path: Path | str, passage_words: int | None = None) -> Index:
     """Create an empty index at ``path`` (or return the one already there). ``passage_words`` (default
     300) is the most words in one passage; changing it later takes ``rebuild(passage_words=...)``."""

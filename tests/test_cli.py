@@ -74,6 +74,8 @@ def test_stats_and_rebuild(tiny_index: Path) -> None:
     assert rebuilt.exit_code == 0 and "4 added" in rebuilt.output
     data = json.loads(run("stats", "--index", str(tiny_index), "--json").output)
     assert data["generation"] == "gen-000002" and data["documents"] == 4
+    optimized = run("optimize", "--index", str(tiny_index))
+    assert optimized.exit_code == 0 and "segment" in optimized.output
 
 
 @pytest.mark.parametrize(

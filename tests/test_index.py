@@ -171,3 +171,15 @@ def test_passage_size_is_set_at_creation_and_changed_by_rebuild(tiny_corpus: Pat
         hrhsearch.build_index([tiny_corpus], index=index, passage_words=300)
     hrhsearch.rebuild(index=index, passage_words=300)
     assert len(sections()) == 4 and hrhsearch.open_index(index).passage_words == 300
+
+
+def test_optimize_merges_segments_and_keeps_every_passage(tiny_corpus: Path, tiny_index: Path) -> None:
+    for n in range(3):  # each update commits a segment of its own
+        (tiny_corpus / f"note-{n}.md").write_text(f"# Note {n}\n\nLocum cover rota number {n}.\n", "utf-8")
+        hrhsearch.build_index([tiny_corpus], index=tiny_index)
+    before_stats = hrhsearch.stats(tiny_index)
+    before, after = hrhsearch.optimize(index=tiny_index)
+    assert before > 1 and after == 1
+    assert hrhsearch.stats(tiny_index).sections == before_stats.sections
+    assert len(hrhsearch.search("locum", index=tiny_index)) == 3
+    assert hrhsearch.optimize(index=tiny_index) == (1, 1)
