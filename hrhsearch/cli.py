@@ -1,7 +1,7 @@
 """The ``hrhsearch`` command: each command parses, makes one library call, and formats the result.
 
 Exit status: 0 success; 1 an error (no index, a bad query, a locked index, ...); 2 a usage error;
-3 indexing finished but some files failed (each is listed with its reason).
+3 indexing finished but some files failed (each is listed with its reason); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .scoring import B, HEAD_BOOST, K1, Ranking
 from .workers import Limits
 
 EXIT_FILES_FAILED = 3
+EXIT_INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C
 
 
 class _Group(click.Group):
@@ -36,6 +37,10 @@ class _Group(click.Group):
             error = click.ClickException(str(exc))
             error.exit_code = exc.exit_code
             raise error from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted. The index keeps everything committed before; run the same command again "
+                       "to finish.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except OSError as exc:  # e.g. an index directory that cannot be created
             where = f" {exc.filename}" if exc.filename else ""
             raise click.ClickException(f"Cannot use{where}: {exc.strerror or exc}") from None

@@ -20,8 +20,15 @@ def _detector_factory() -> object:
     # Imported lazily: loading langdetect's profiles costs time that a search never needs.
     from langdetect import DetectorFactory, detector_factory
 
+    from langdetect.lang_detect_exception import LangDetectException
+
     DetectorFactory.seed = 0
-    detector_factory.init_factory()
+    try:
+        detector_factory.init_factory()
+    except LangDetectException as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None  # langdetect turns Ctrl-C while loading into a format error
+        raise
     return detector_factory._factory
 
 
