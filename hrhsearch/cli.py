@@ -203,7 +203,9 @@ def _report(report: IndexReport, as_json: bool) -> None:
 @json_option
 def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: float, timeout: float,
           max_memory: int, follow_links: bool, passage_words: int | None, as_json: bool) -> None:
-    """Index files and folders (recursively) into an index, creating it if needed.
+    """Index files and folders, creating the index if needed.
+
+    Folders are read recursively.
 
     Unchanged files are left alone, changed ones re-indexed, and files gone from an indexed
     folder removed. Exits 3 when some files failed.
@@ -229,7 +231,9 @@ def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: f
 @json_option
 def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, max_memory: int,
             follow_links: bool, passage_words: int | None, as_json: bool) -> None:
-    """Rebuild an index from the sources recorded in it, beside the live one, then swap it in.
+    """Rebuild an index beside the live one, then swap it in.
+
+    The sources are the files and folders recorded in the index.
 
     Example:
 
@@ -245,7 +249,9 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
 @index_option
 @wait_option
 def optimize(index: Path | None, wait: float) -> None:
-    """Merge the index's segments into one, so that searches run faster after many updates.
+    """Merge the index's segments into one.
+
+    Searches run faster after many incremental updates.
 
     Example:
 
@@ -273,7 +279,10 @@ def optimize(index: Path | None, wait: float) -> None:
 @json_option
 def evaluate(topics: Path, qrels: Path, index: Path | None, metrics: str, docid: str, depth: int,
              run_out: Path | None, per_query: bool, k1: float, b: float, head_boost: float, as_json: bool) -> None:
-    """Measure how well the index ranks for topics with relevance judgments.
+    """Measure ranking against relevance judgments.
+
+    Runs every topic through the same ranking as search and reports MAP, nDCG@10, P@10, R@100
+    and MRR, per topic and as means.
 
     Example:
 
@@ -306,7 +315,9 @@ def format_evaluation(result: Evaluation, per_query: bool) -> str:
 @index_option
 @json_option
 def stats(index: Path | None, as_json: bool) -> None:
-    """Show where an index is, its schema version, and what it holds.
+    """Show where an index is and what it holds.
+
+    Also its schema version, generation, sources and size on disk.
 
     Example:
 
