@@ -158,7 +158,7 @@ class Index:
                 else:
                     docs_by_format[fields["format"]] += 1
                     roots.add(fields["root"])
-        size = sum(f.stat().st_size for f in self.generation_path.iterdir() if f.is_file())
+        size = _folder_size(self.generation_path)
         return Stats(
             index=str(self.path),
             schema_version=self.meta["schema_version"],
@@ -222,6 +222,20 @@ def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
         if before > 1:
             whoosh.optimize()
         return before, len(index.whoosh()._segments())
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0  # a rebuild switched generations and removed this one meanwhile
+    for entry in entries:
+        try:
+            total += entry.stat().st_size if entry.is_file() else 0
+        except FileNotFoundError:
+            pass  # a writer's commit removed it since the listing
+    return total
 
 
 def create_index(path: Path | str, passage_words: int | None = None) -> Index:
