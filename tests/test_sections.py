@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,29 @@ def test_languages_per_section_with_fallback_for_short_text() -> None:
         Block("Un", 1), Block(french), Block(french), Block("Dos", 1), Block(spanish), Block("Tres", 1), Block("Oui.")
     ))
     assert [s.language for s in sections] == ["fr", "es", "fr"], "the short last section takes the document's language"
+
+
+@pytest.mark.parametrize("detector", ["py3langid", "langdetect"])
+def test_both_detectors_tell_our_languages_apart(detector: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hrhsearch import language
+
+    monkeypatch.setenv("HRHSEARCH_LANGUAGE_DETECTOR", detector)
+    samples = {
+        "en": "Rural allowances and housing keep nurses in remote health centres for longer than the district expected.",
+        "fr": "Les sages-femmes des centres de santé ruraux suivent des formations continues chaque année.",
+        "es": "Las capacitaciones del personal de enfermería se organizan cada trimestre en los hospitales.",
+        "pt": "Os agentes comunitários de saúde visitam as famílias do território todos os meses na atenção primária.",
+    }
+    assert {code: language.detect(text, fallback="?") for code, text in samples.items()} == {c: c for c in samples}
+    assert language.detect("Too short to tell.", fallback="pt") == "pt"
+
+
+def test_an_unknown_detector_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hrhsearch import HrhsearchError, language
+
+    monkeypatch.setenv("HRHSEARCH_LANGUAGE_DETECTOR", "cld9")
+    with pytest.raises(HrhsearchError, match="Unknown language detector 'cld9'"):
+        language.detect("Any text at all " * 5)
 
 
 def test_language_detection_is_deterministic() -> None:
