@@ -35,7 +35,7 @@ from .scoring import Ranking
 from .search import search as _search
 from .workers import Limits
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Block",

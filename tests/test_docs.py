@@ -33,3 +33,13 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_every_command_is_in_the_readme() -> None:
     for name in main.commands:
         assert f"hrhsearch {name} " in README, name
+
+
+def test_package_version_matches_setup_cfg() -> None:
+    import configparser
+
+    import hrhsearch
+
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    assert config["metadata"]["version"] == hrhsearch.__version__
