@@ -179,12 +179,18 @@ class Index:
         sections of files gone from a folder given here, and leave unchanged files alone.
 
         Each file is read in a worker process under ``limits``; ``jobs`` workers run at once (default:
-        all cores). Symbolic links inside the folders are skipped unless ``follow_links``."""
+        all cores). Symbolic links inside the folders are skipped unless ``follow_links``; an index
+        once built with it keeps following links, in updates and rebuilds alike."""
         with WriteLock(self.path, wait=wait) as lock:
             report = IndexReport(index=str(self.path), notices=self.notices + lock.notices)
             self.notices = []
-            _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress, limits, follow_links)
-            if report.added or report.updated or report.removed:
+            self.meta = _read_meta(self.path)
+            remember = follow_links and not self.meta.get("follow_links")
+            _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress, limits,
+                    follow_links or self.meta.get("follow_links", False))
+            if remember:
+                self.meta["follow_links"] = True
+            if report.added or report.updated or report.removed or remember:
                 self.meta["updated"] = _now()
                 _write_meta(self.path, self.meta)
         return report
@@ -204,7 +210,10 @@ class Index:
             (self.path / new).mkdir()
             fresh = whoosh_index.create_in(str(self.path / new), schema.build())
             report = IndexReport(index=str(self.path), notices=lock.notices)
-            _update(self, [Path(r) for r in roots], fresh, report, jobs, progress, limits, follow_links,
+            if follow_links:
+                self.meta["follow_links"] = True
+            _update(self, [Path(r) for r in roots], fresh, report, jobs, progress, limits,
+                    self.meta.get("follow_links", False),
                     check_existing=False)
             old = self.meta["generation"]
             self.meta.update(generation=new, updated=_now())
@@ -390,7 +399,8 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
                 writer = target.writer()
         writer.commit()
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:  # an interrupt can land between a commit and the next writer
+            writer.cancel()
         raise
     report.seconds = time.perf_counter() - started
 

@@ -91,6 +91,20 @@ def test_links_are_followed_only_when_asked(bad_corpus, tmp_path: Path) -> None:
     assert "looping" in reasons["loop-a.txt"] and "looping" in reasons["loop-b.txt"]
 
 
+def test_an_index_built_following_links_keeps_following_them(bad_corpus, tmp_path: Path) -> None:
+    folder, _ = bad_corpus
+    index = tmp_path / "index"
+    (folder / "pipe.txt").unlink()
+    hrhsearch.build_index([folder], index=index, follow_links=True)
+    linked = [str(folder / "outside-link.md")]
+    hrhsearch.rebuild(index=index)
+    assert [p.path for p in hrhsearch.search("confidential", index=index)] == linked
+    (folder / "new.md").write_text("# New\n\nA new note on relief nurses.\n", "utf-8")
+    report = hrhsearch.build_index([folder], index=index)
+    assert report.added == 1 and not any(p.path == linked[0] for p in report.skipped)
+    assert [p.path for p in hrhsearch.search("confidential", index=index)] == linked
+
+
 def test_a_link_given_by_the_user_is_followed(bad_corpus, tmp_path: Path) -> None:
     folder, _ = bad_corpus
     report = hrhsearch.build_index([folder / "outside-link.md"], index=tmp_path / "index")
