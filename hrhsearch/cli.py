@@ -68,6 +68,13 @@ links_option = click.option("--follow-links", is_flag=True, help="Index the file
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
+def writing_options(command):
+    """The options of the commands that read files into an index: index and rebuild."""
+    for option in reversed([jobs_option, wait_option, timeout_option, memory_option, links_option, passage_option]):
+        command = option(command)
+    return command
+
+
 def ranking_options(command):
     """--k1, --b and --head-boost: the ranking knobs, documented in the README's "Ranking"."""
     for option in reversed([
@@ -194,12 +201,7 @@ def _report(report: IndexReport, as_json: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
-@jobs_option
-@wait_option
-@timeout_option
-@memory_option
-@links_option
-@passage_option
+@writing_options
 @json_option
 def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: float, timeout: float,
           max_memory: int, follow_links: bool, passage_words: int | None, as_json: bool) -> None:
@@ -222,12 +224,7 @@ def index(paths: tuple[Path, ...], index: Path | None, jobs: int | None, wait: f
 
 @main.command()
 @index_option
-@jobs_option
-@wait_option
-@timeout_option
-@memory_option
-@links_option
-@passage_option
+@writing_options
 @json_option
 def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, max_memory: int,
             follow_links: bool, passage_words: int | None, as_json: bool) -> None:

@@ -175,7 +175,7 @@ def evaluate(index: Index, topics: Path | str, qrels: Path | str, measures: Iter
              depth: int = DEPTH, docid: str = "stem", run_out: Path | str | None = None,
              ranking: Ranking = Ranking()) -> Evaluation:
     """Run every topic in ``topics`` on ``index`` and measure the ranking against ``qrels``."""
-    names = measure_names(measures)
+    names = measure_names(measures)  # before the topics run, so that a typo fails at once
     topic_map, judgments = read_topics(topics), read_qrels(qrels)
     run, failed = run_topics(index, topic_map, depth=depth, docid=docid, ranking=ranking)
     if run_out:

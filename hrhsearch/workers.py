@@ -8,7 +8,6 @@ fresh worker takes the next file. Results come back in the order the files were 
 from __future__ import annotations
 
 import faulthandler
-import multiprocessing
 import os
 import resource
 import signal
@@ -16,13 +15,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ExtractionError
 from .records import Section
 from .sections import MAX_WORDS
 
+if TYPE_CHECKING:  # multiprocessing is imported when workers start: searching never needs it
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import BaseContext
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,11 @@ def _preload() -> None:
     language.preload()
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> BaseContext:
     # fork, where there is one: spawn and forkserver re-run the caller's main module, which breaks
     # library users whose scripts have no ``if __name__ == "__main__"`` guard.
+    import multiprocessing
+
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
@@ -187,6 +191,8 @@ def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits,
     """Wait for the first worker to answer, die or run out of time; return the workers to go on with."""
     busy = [w for w in workers if w.task is not None]
     soonest = min(w.task[2] for w in busy)  # type: ignore[index]
+    from multiprocessing.connection import wait
+
     wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=max(0.0, soonest - time.monotonic()))
     kept = [w for w in workers if w.task is None]
     for worker in busy:
