@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -173,6 +174,13 @@ class Index:
             size_bytes=size,
         )
 
+    def _following_links(self, asked: bool) -> bool:
+        """An index once asked to follow links keeps doing so, so that updates and rebuilds
+        reproduce what it was built from. Recorded in ``meta``, written with the next change."""
+        if asked:
+            self.meta["follow_links"] = True
+        return bool(self.meta.get("follow_links"))
+
     def update(self, paths: Iterable[Path | str], *, jobs: int | None = None, progress: Progress | None = None,
                wait: float = 0, limits: Limits = Limits(), follow_links: bool = False) -> IndexReport:
         """Index files and folders (recursively): add new files, re-index changed ones, drop the
@@ -187,9 +195,7 @@ class Index:
             self.meta = _read_meta(self.path)
             remember = follow_links and not self.meta.get("follow_links")
             _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress, limits,
-                    follow_links or self.meta.get("follow_links", False))
-            if remember:
-                self.meta["follow_links"] = True
+                    self._following_links(follow_links))
             if report.added or report.updated or report.removed or remember:
                 self.meta["updated"] = _now()
                 _write_meta(self.path, self.meta)
@@ -210,11 +216,8 @@ class Index:
             (self.path / new).mkdir()
             fresh = whoosh_index.create_in(str(self.path / new), schema.build())
             report = IndexReport(index=str(self.path), notices=lock.notices)
-            if follow_links:
-                self.meta["follow_links"] = True
             _update(self, [Path(r) for r in roots], fresh, report, jobs, progress, limits,
-                    self.meta.get("follow_links", False),
-                    check_existing=False)
+                    self._following_links(follow_links), check_existing=False)
             old = self.meta["generation"]
             self.meta.update(generation=new, updated=_now())
             _write_meta(self.path, self.meta)
@@ -318,8 +321,6 @@ def walk(paths: Iterable[Path], follow_links: bool = False) -> Iterator[tuple[Pa
 
 
 def _not_a_file(root: Path, file: Path, follow_links: bool) -> str | None:
-    import stat
-
     try:
         mode = os.lstat(file).st_mode
     except OSError as exc:

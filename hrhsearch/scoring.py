@@ -5,7 +5,7 @@ lengths over every record in the index, including other languages' passages and 
 records. Both blur the ranking. Here IDF is BM25's, ``log(1 + (N - n + 0.5) / (n + 0.5))``, counted
 over the passages of every language (see ``_frequencies``), and the average length counts only the
 passages that have the field. On the CACM collection that
-took MAP from 0.33 to 0.34 (benchmarks/README.md has every collection).
+took MAP from 0.3265 to 0.3447 (benchmarks/README.md has every collection).
 """
 
 from __future__ import annotations
@@ -66,16 +66,21 @@ def _frequencies(searcher, fieldname: str, text: bytes) -> tuple[int, int]:
     collection; counted per language it would outrank the Spanish passages that are about it. The
     same word has the same stem in most languages' fields, so summing them gives its real rarity.
     In a collection of one language this is plain BM25."""
-    prefix, _, language = fieldname.partition("_")
-    if prefix not in ("body", "head") or not language:
+    split = _language_field(fieldname)
+    if split is None:
         return max(1, searcher.doc_count()), searcher.doc_frequency(fieldname, text)
+    kind, _ = split
     docs = sum(searcher.doc_frequency("analysis", code) for code in FIELD_LANGUAGES)
-    n = sum(searcher.doc_frequency(f"{prefix}_{code}", text) for code in FIELD_LANGUAGES)
+    n = sum(searcher.doc_frequency(f"{kind}_{code}", text) for code in FIELD_LANGUAGES)
     return max(1, docs, n), n
 
 
 def _documents_with(searcher, fieldname: str) -> int:
-    prefix, _, language = fieldname.partition("_")
-    if prefix in ("body", "head") and language:
-        return searcher.doc_frequency("analysis", language)
-    return searcher.doc_count()
+    split = _language_field(fieldname)
+    return searcher.doc_count() if split is None else searcher.doc_frequency("analysis", split[1])
+
+
+def _language_field(fieldname: str) -> tuple[str, str] | None:
+    """("body", "fr") for body_fr; None for a field that is not one language's text or headings."""
+    kind, _, language = fieldname.partition("_")
+    return (kind, language) if kind in ("body", "head") and language else None
