@@ -37,6 +37,18 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """A document's catalogue record, read from its own text (see ``metadata``)."""
+
+    organisations: tuple[str, ...] = ()
+    year: int | None = None
+    countries: tuple[str, ...] = ()  # the main ones, most named first
+    mentions: tuple[tuple[str, float], ...] = ()  # every country named, with its weight
+    regions: tuple[str, ...] = ()  # WHO regions: AFRO, AMRO, SEARO, EURO, EMRO, WPRO
+    doc_type: str = ""  # a key of data/doctypes.yaml: strategy, policy, assessment, ...
+
+
+@dataclass(frozen=True)
 class Section:
     """One searchable passage of a document, with everything needed to cite it."""
 
@@ -52,6 +64,10 @@ class Section:
     page_start: int | None = None
     page_end: int | None = None
     year: int | None = None
+    organisations: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # the document's main countries, then those this passage names
+    regions: tuple[str, ...] = ()
+    doc_type: str = ""
 
 
 @dataclass(frozen=True)

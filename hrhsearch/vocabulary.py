@@ -1,0 +1,266 @@
+"""The field's vocabularies, read from the data files in ``hrhsearch/data``.
+
+Countries and WHO regions, publishers, document types and the HRH thesaurus are data, so that a
+librarian can extend them without touching code. Each is read once, on first use.
+
+Matching rules shared by all of them: a name in capitals or with a capital letter ("Kenya", "OMS")
+matches as written or in capitals ("KENYA"); a name in lower case ("sénégalais") matches in any
+case. Names match whole words only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+REGIONS = ("AFRO", "AMRO", "SEARO", "EURO", "EMRO", "WPRO")
+LANGUAGES = ("en", "fr", "es", "pt")
+
+
+def load_yaml(name: str):
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(DATA / name, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for comparing names a user typed with names in the data."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str  # ISO 3166 alpha-3
+    region: str
+    name: str
+    names: tuple[str, ...]
+    adjectives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    full: str
+    region: str
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocType:
+    key: str
+    label: str
+    title: tuple[str, ...]
+    front: tuple[str, ...]
+    marks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thesaurus entry: acronyms and terms per language, all naming the same thing."""
+
+    acronyms: dict[str, tuple[str, ...]]
+    terms: dict[str, tuple[str, ...]]
+
+    @property
+    def label(self) -> str:
+        return (self.terms.get("en") or next(iter(self.terms.values())))[0]
+
+
+_TOKEN = re.compile(r"\w+(?:['\u2019-]\w+)*|[&/]")
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group().replace("\u2019", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+class Matcher:
+    """Finds the names of a vocabulary in text, longest first, and says whose they are.
+
+    Names are compared as runs of words, so a text is read once, word by word, whatever the size
+    of the vocabulary; a run is only tried from a word that can start a name.
+    """
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._exact: dict[tuple[str, ...], str] = {}  # as written, or in capitals
+        self._loose: dict[tuple[str, ...], str] = {}  # any case
+        for name, owner in names.items():
+            words = tuple(word for word, _, _ in _tokens(name))
+            if not words:
+                continue
+            if name[:1].islower():
+                self._loose.setdefault(tuple(w.casefold() for w in words), owner)
+            else:
+                self._exact.setdefault(words, owner)
+                self._exact.setdefault(tuple(w.upper() for w in words), owner)
+        self._starts = {key[0] for key in self._exact} | {key[0] for key in self._loose}
+        self._longest = max(map(len, [*self._exact, *self._loose]), default=1)
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """(owner, start, end) of every match, in text order, never overlapping."""
+        tokens = _tokens(text)
+        found: list[tuple[str, int, int]] = []
+        i = 0
+        while i < len(tokens):
+            hit = self._match_at(tokens, i) if self._could_start(tokens[i][0]) else None
+            if hit:
+                owner, n = hit
+                found.append((owner, tokens[i][1], tokens[i + n - 1][2]))
+                i += n
+            else:
+                i += 1
+        return found
+
+    def _could_start(self, word: str) -> bool:
+        return word in self._starts or word.casefold() in self._starts
+
+    def _match_at(self, tokens: list[tuple[str, int, int]], i: int) -> tuple[str, int] | None:
+        for n in range(min(self._longest, len(tokens) - i), 0, -1):
+            words = [word for word, _, _ in tokens[i : i + n]]
+            # A plural ending on the last word: "Kenyans", "congolaises".
+            for last in _singulars(words[-1]):
+                key = (*words[:-1], last)
+                owner = self._exact.get(key) or self._loose.get(tuple(w.casefold() for w in key))
+                if owner:
+                    return owner, n
+        return None
+
+
+def _singulars(word: str) -> tuple[str, ...]:
+    if word.endswith("es") and len(word) > 4:
+        return word, word[:-1], word[:-2]
+    if word.endswith("s") and len(word) > 3:
+        return word, word[:-1]
+    return (word,)
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[Country, ...]:
+    rows = []
+    for line in (DATA / "countries.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, region, name, names, adjectives = (line.split("\t") + [""] * 5)[:5]
+        rows.append(Country(code, region, name, tuple(filter(None, names.split("|"))),
+                            tuple(filter(None, adjectives.split("|")))))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=1)
+def country_matcher() -> Matcher:
+    table: dict[str, str] = {}
+    for country in countries():
+        for name in (country.name, *country.names, *country.adjectives):
+            table.setdefault(name, country.name)
+    return Matcher(table)
+
+
+@lru_cache(maxsize=1)
+def _countries_by_key() -> dict[str, Country]:
+    keys: dict[str, Country] = {}
+    for country in countries():
+        for key in (country.code, *country.names, *country.adjectives, country.name):
+            keys.setdefault(fold(key), country)
+    return keys
+
+
+def country(value: str) -> Country | None:
+    """The country a user means by a name in any of our languages, an adjective or an ISO code."""
+    return _countries_by_key().get(fold(value))
+
+
+def country_by_name(name: str) -> Country:
+    return _countries_by_key()[fold(name)]
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, dict]:
+    return load_yaml("regions.yaml")
+
+
+def region(value: str) -> str | None:
+    """The WHO region code (AFRO, ...) a user means by a code, an alias or a name."""
+    wanted = fold(value)
+    for code, data in regions().items():
+        if wanted in {fold(code), fold(data["name"]), *(fold(a) for a in data["aliases"])}:
+            return code
+    return None
+
+
+@lru_cache(maxsize=1)
+def region_matcher() -> Matcher:
+    # Only the spelled-out names: a bare "AFRO" in a text is usually the regional office, an organisation.
+    return Matcher({alias: code for code, data in regions().items() for alias in data["aliases"]
+                    if len(alias.split()) > 1})
+
+
+@lru_cache(maxsize=1)
+def _organisation_data() -> dict:
+    return load_yaml("organisations.yaml")
+
+
+@lru_cache(maxsize=1)
+def organisations() -> tuple[Organisation, ...]:
+    return tuple(Organisation(o["name"], o.get("full", o["name"]), o.get("region", ""), tuple(o["variants"]))
+                 for o in _organisation_data()["organisations"])
+
+
+MINISTRY = "Ministry of Health"
+
+
+@lru_cache(maxsize=1)
+def organisation_matcher() -> Matcher:
+    table = {variant: org.name for org in organisations() for variant in org.variants}
+    for variant in _organisation_data()["ministries"]["variants"]:
+        table.setdefault(variant, MINISTRY)
+    return Matcher(table)
+
+
+@lru_cache(maxsize=1)
+def load_organisation_words() -> frozenset[str]:
+    return frozenset(_organisation_data()["organisation_words"])
+
+
+def organisation(value: str) -> str | None:
+    """The short name (WHO, PAHO, ...) of a publisher a user names by any of its variants."""
+    wanted = fold(value)
+    for org in organisations():
+        if wanted in {fold(org.name), fold(org.full), *(fold(v) for v in org.variants)}:
+            return org.name
+    return None
+
+
+def organisation_region(name: str) -> str:
+    return next((org.region for org in organisations() if org.name == name), "")
+
+
+@lru_cache(maxsize=1)
+def doc_types() -> tuple[DocType, ...]:
+    return tuple(DocType(key, data["label"], tuple(data.get("title") or ()), tuple(data.get("front") or ()),
+                         tuple(data.get("marks") or ()))
+                 for key, data in load_yaml("doctypes.yaml").items())
+
+
+def doc_type(value: str) -> str | None:
+    """The type key (strategy, policy, ...) a user means by a key, a label or a part of one."""
+    wanted = fold(value)
+    for kind in doc_types():
+        if wanted in {kind.key, fold(kind.label), *(fold(part) for part in kind.label.split("/"))}:
+            return kind.key
+    return None
+
+
+@lru_cache(maxsize=1)
+def thesaurus() -> tuple[Entry, ...]:
+    entries = []
+    for raw in load_yaml("thesaurus.yaml"):
+        acronyms = {lang: tuple(raw.get("acronyms", {}).get(lang, ())) for lang in LANGUAGES if raw.get("acronyms", {}).get(lang)}
+        terms = {lang: tuple(raw[lang]) for lang in LANGUAGES if raw.get(lang)}
+        entries.append(Entry(acronyms, terms))
+    return tuple(entries)
