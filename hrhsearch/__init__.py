@@ -31,11 +31,15 @@ from .errors import (
 from .evaluate import DEFAULT_MEASURES, DEPTH, Evaluation
 from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, open_index
 from .records import Block, Document, Passage, Section
+from .expansion import Expansion
+from .facets import FacetValue, Filters
+from .records import Metadata
 from .scoring import Ranking
+from .search import Results
 from .search import search as _search
 from .workers import Limits
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Block",
@@ -43,18 +47,23 @@ __all__ = [
     "EmptyDocument",
     "Evaluation",
     "EvaluationError",
+    "Expansion",
     "ExtractionError",
+    "FacetValue",
     "FileProblem",
+    "Filters",
     "HrhsearchError",
     "Index",
     "IndexLocked",
     "IndexNotFound",
     "IndexReport",
     "IndexVersionMismatch",
+    "Metadata",
     "Passage",
     "Progress",
     "QueryError",
     "Ranking",
+    "Results",
     "Section",
     "Stats",
     "UnsupportedFormat",
@@ -138,11 +147,30 @@ def build_index(
                                        limits=Limits(timeout, max_memory_mb), follow_links=follow_links)
 
 
-def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: str | None = None,
-           ranking: Ranking = Ranking()) -> list[Passage]:
-    """Ranked passages for ``query`` (Whoosh syntax or a plain question), best first. ``ranking``
-    sets BM25's k1 and b and the weight of title and heading matches."""
-    return _search(open_index(_resolve(index)), query, limit=limit, language=lang, ranking=ranking)
+Values = str | Iterable[str] | None
+
+
+def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: Values = None,
+           country: Values = None, region: Values = None, org: Values = None, type: Values = None,
+           year: str | int | None = None, facets: bool = False, expand: bool = True,
+           ranking: Ranking = Ranking()) -> Results:
+    """Ranked passages for ``query`` (Whoosh syntax or a plain question), best first.
+
+    ``lang``, ``country``, ``region``, ``org`` and ``type`` keep passages with one of the values
+    given (a string or a list); ``year`` is a year or a span, ``"2015..2020"``. ``facets=True``
+    counts each facet's values over all matches. ``expand=False`` turns off the HRH thesaurus.
+    ``ranking`` sets BM25's k1 and b and the weight of title and heading matches. The result is a
+    sequence of ``Passage`` s that also carries ``total``, ``expansions``, ``facets`` and ``suggestion``."""
+    filters = Filters(country=_values(country), region=_values(region), org=_values(org), type=_values(type),
+                      lang=_values(lang), year=str(year) if year is not None else None)
+    return _search(open_index(_resolve(index)), query, limit=limit, ranking=ranking, filters=filters,
+                   facets=facets, expand=expand)
+
+
+def _values(value: Values) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progress: Progress | None = None,

@@ -20,6 +20,7 @@ from .errors import HrhsearchError
 from .evaluate import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Evaluation
 from .index import IndexReport, Stats
 from .records import Passage
+from .search import Results
 from .scoring import B, HEAD_BOOST, K1, Ranking
 from .workers import Limits
 
@@ -95,38 +96,94 @@ def main() -> None:
     """Search health-workforce documents (PDF, HTML, text, Markdown, RST) by passage."""
 
 
+FACET_ROWS = 8  # values shown per facet on a terminal; --json has them all
+
+
+def filter_options(command):
+    """--country, --region, --org, --type, --year and --lang: narrow a search (see README "Filters and facets")."""
+    for option in reversed([
+        click.option("--country", multiple=True, help="Only passages about this country (name in any language, or ISO code). Repeatable."),
+        click.option("--region", multiple=True, help="Only this WHO region: AFRO, AMRO (PAHO), SEARO, EURO, EMRO, WPRO. Repeatable."),
+        click.option("--org", multiple=True, help="Only documents from this publisher (WHO, PAHO, USAID, 'ministry of health', ...). Repeatable."),
+        click.option("--type", "doc_type", multiple=True,
+                     help="Only this document type: strategy, policy, assessment, toolkit, article, factsheet, resolution, report. Repeatable."),
+        click.option("--year", default=None, help="Only this year or span: 2016, 2015..2020, 2015.., ..2020."),
+        click.option("--lang", multiple=True, help="Only passages in this language (ISO 639-1: en, fr, es, pt). Repeatable."),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("query", nargs=-1, required=True)
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Passages to show.")
-@click.option("--lang", default=None, help="Only passages in this language (ISO 639-1 code: en, fr, es, pt).")
+@filter_options
+@click.option("--facets", is_flag=True, help="Count organisations, years, countries, regions, types and languages over all matches.")
+@click.option("--cite", is_flag=True, help="Print each passage as a quotation with its citation, for pasting into a report.")
+@click.option("--no-expand", is_flag=True, help="Search only the words typed, without the HRH thesaurus.")
 @ranking_options
 @json_option
-def search(query: tuple[str, ...], index: Path | None, limit: int, lang: str | None, k1: float, b: float,
-           head_boost: float, as_json: bool) -> None:
+def search(query: tuple[str, ...], index: Path | None, limit: int, country: tuple[str, ...], region: tuple[str, ...],
+           org: tuple[str, ...], doc_type: tuple[str, ...], year: str | None, lang: tuple[str, ...], facets: bool,
+           cite: bool, no_expand: bool, k1: float, b: float, head_boost: float, as_json: bool) -> None:
     """Print the passages that best match QUERY.
 
     Example:
 
-        hrhsearch search rural retention of nurses --limit 5
+        hrhsearch search rural retention of nurses --region AFRO --year 2010..2020 --facets
     """
     if index is None:
         hrhsearch.ensure_default_index(say=lambda message: click.echo(message, err=True))
-    passages = hrhsearch.search(" ".join(query), index=index, limit=limit, lang=lang, ranking=Ranking(k1, b, head_boost))
+    results = hrhsearch.search(" ".join(query), index=index, limit=limit, lang=lang, country=country, region=region,
+                               org=org, type=doc_type, year=year, facets=facets, expand=not no_expand,
+                               ranking=Ranking(k1, b, head_boost))
     if as_json:
-        for passage in passages:
-            click.echo(json.dumps(passage_json(passage), ensure_ascii=False))
+        click.echo(json.dumps(results_json(results), ensure_ascii=False))
         return
-    if not passages:
+    for expansion in results.expansions:
+        click.echo(click.style(f"Expanded: {expansion}", dim=True), err=True)
+    if results.suggestion:
+        click.echo(f"Did you mean: {click.style(results.suggestion, bold=True)}", err=True)
+    if not results:
         click.echo("No passages found.", err=True)
-    for passage in passages:
-        click.echo(format_passage(passage))
+    for passage in results:
+        click.echo(format_citation(passage) if cite else format_passage(passage))
+    if results.facets is not None:
+        click.echo(format_facets(results))
+
+
+def results_json(results: Results) -> dict:
+    return {
+        "query": results.query,
+        "total": results.total,
+        "expansions": [{"term": e.term, "equivalents": [{"language": lang, "text": text} for lang, text in e.equivalents]}
+                       for e in results.expansions],
+        "suggestion": results.suggestion,
+        "facets": None if results.facets is None else {name: [asdict(v) for v in values] for name, values in results.facets.items()},
+        "passages": [passage_json(p) for p in results],
+    }
 
 
 def passage_json(passage: Passage) -> dict:
     record = asdict(passage)
     record["highlights"] = [list(span) for span in passage.highlights]
     return record
+
+
+def format_citation(passage: Passage) -> str:
+    return f"[{passage.rank}] {passage.citation}\n    \u201c{passage.snippet}\u201d\n"
+
+
+def format_facets(results: Results) -> str:
+    lines = [click.style(f"Facets over {results.total} passages (passages / documents):", bold=True)]
+    for name, values in (results.facets or {}).items():
+        if not values:
+            continue
+        shown = ", ".join(f"{v.value} {v.passages}/{v.documents}" for v in values[:FACET_ROWS])
+        more = f", \u2026 {len(values) - FACET_ROWS} more" if len(values) > FACET_ROWS else ""
+        lines.append(f"  {name:<13} {shown}{more}")
+    return "\n".join(lines)
 
 
 def _where(passage: Passage) -> str:

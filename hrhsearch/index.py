@@ -16,7 +16,7 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from whoosh import index as whoosh_index
 from . import schema
 from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
 from .lock import WriteLock
-from .records import Section
+from .records import Metadata, Section
 from .scoring import BM25, Ranking
 from .sections import MAX_WORDS
 from .workers import Limits, prepare_all
@@ -390,7 +390,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             previous = known.get(str(file))
             if previous:
                 writer.delete_by_term("doc_id", previous["doc_id"])
-            _write_document(writer, root, file, st, result.sections)
+            _write_document(writer, root, file, st, result.sections, result.metadata)
             report.sections += len(result.sections)
             report.updated += bool(previous)
             report.added += not previous
@@ -411,7 +411,8 @@ def _is_under(path: str, root: Path) -> bool:
     return path == root_str or path.startswith(root_str.rstrip(os.sep) + os.sep)
 
 
-def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections: list[Section]) -> None:
+def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections: list[Section],
+                    record: Metadata = Metadata()) -> None:
     first = sections[0]
     languages = Counter(s.language for s in sections)
     for s in sections:
@@ -425,9 +426,25 @@ def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections
             # The body carries its headings too, so that BM25 sees a passage with its context, as one
             # field of text; the head field adds a smaller bonus for matching the title or a heading.
             **{schema.body_field(s.language): f"{head}\n{s.text}", schema.head_field(s.language): head},
+            **_catalogue_fields(s),
+            words=f"{head}\n{s.text}",
         )
     writer.add_document(
         section_id=f"doc:{first.doc_id}", doc_id=first.doc_id, kind=schema.DOCUMENT, path=str(file),
         root=str(Path(os.path.abspath(root))), format=first.format, language=languages.most_common(1)[0][0],
         title=first.title, mtime_ns=st.st_mtime_ns, size=st.st_size, sections=len(sections), indexed_at=_now(),
+        metadata=asdict(record),
     )
+
+
+def _catalogue_fields(s: Section) -> dict:
+    values = {"organisation": s.organisations, "country": s.countries, "region": s.regions,
+              "type": (s.doc_type,) if s.doc_type else (), "year": (str(s.year),) if s.year else (),
+              "language": (s.language,), "doc": (s.doc_id,)}
+    facets = schema.FACET_SEPARATOR.join(f"{name}{schema.VALUE_SEPARATOR}{value}"
+                                         for name, group in values.items() for value in group)
+    return {
+        "org": ",".join(s.organisations), "country": ",".join(s.countries), "region": ",".join(s.regions),
+        "doctype": s.doc_type, "organisations": list(s.organisations), "countries": list(s.countries),
+        "regions": list(s.regions), "doc_type": s.doc_type, "facets": facets.encode("utf-8"),
+    }

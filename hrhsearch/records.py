@@ -88,3 +88,8 @@ class Passage:
     text: str
     highlights: tuple[tuple[int, int], ...] = field(default=())
     year: int | None = None
+    organisations: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    doc_type: str = ""
+    citation: str = ""

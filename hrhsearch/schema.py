@@ -14,14 +14,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from whoosh import fields
+from whoosh import columns, fields
 from whoosh.analysis import Analyzer, CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 2  # 2: the ``analysis`` field, for BM25's per-field document counts
+SCHEMA_VERSION = 3  # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata, facets, spelling
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)
+
+# Facets: what --facets counts, and the filters that narrow a search to one value of each.
+FACETS = ("organisation", "year", "country", "region", "type", "language")
+FACET_FIELDS = {"organisation": "org", "country": "country", "region": "region", "type": "doctype"}
+# A passage's facet values sit in one column, read by document number without unpickling its text.
+FACET_SEPARATOR, VALUE_SEPARATOR = "\x1e", "\x1f"
 
 # kind: a section is searchable text; a document record remembers one source file (its size,
 # mtime and root) so that an update can tell what changed without opening the file again.
@@ -71,6 +77,20 @@ def build() -> fields.Schema:
         # number of passages in body_<code>/head_<code>, which BM25 needs and Whoosh does not keep.
         analysis=fields.ID,
         year=fields.NUMERIC(stored=True),
+        # Filters (exact, canonical values: "WHO", "Kenya", "AFRO", "strategy"), shown from the stored copies.
+        org=fields.KEYWORD(commas=True, scorable=False),
+        country=fields.KEYWORD(commas=True, scorable=False),
+        region=fields.KEYWORD(commas=True, scorable=False),
+        doctype=fields.ID,
+        organisations=fields.STORED,
+        countries=fields.STORED,
+        regions=fields.STORED,
+        doc_type=fields.STORED,
+        metadata=fields.STORED,  # a document record's whole catalogue entry, weighted mentions included
+        facets=fields.COLUMN(columns.VarBytesColumn()),
+        # Every word as written, lower-cased but neither stemmed nor folded: the vocabulary that
+        # "did you mean" suggestions come from.
+        words=fields.TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
         title=fields.STORED,
         heading=fields.STORED,
         text=fields.STORED,

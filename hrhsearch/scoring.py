@@ -59,6 +59,12 @@ class _Scorer(WeightLengthScorer):
         return bm25(self.idf, weight, length, self.avgfl, self.b, self.k1)
 
 
+def idf(searcher, fieldname: str, text: str) -> float:
+    """BM25's IDF of a term as ranking counts it (see ``_frequencies``)."""
+    docs, n = _frequencies(searcher, fieldname, text.encode("utf-8"))
+    return log(1 + (docs - n + 0.5) / (n + 0.5))
+
+
 def _frequencies(searcher, fieldname: str, text: bytes) -> tuple[int, int]:
     """(passages, passages with the term) for IDF, counted over every language's field of this kind.
 

@@ -10,22 +10,28 @@ all of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from whoosh import fields, query
-from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.analysis import RegexTokenizer
 from whoosh.qparser import OrGroup, QueryParser
 from whoosh.support.charset import accent_map
 
-from . import schema
+from . import expansion, schema
 from .errors import QueryError
+from .citation import cite
+from .expansion import Expansion
+from .facets import FacetValue, Filters
+from .facets import count as count_facets
 from .index import Index
 from .records import Passage
-from .scoring import Ranking
+from .scoring import Ranking, idf
 
 # Virtual fields users may name: the text, the headings (title:/heading:), or anything.
 ANY, TEXT_FIELDS, HEAD_FIELDS = "any", frozenset({"text", "body"}), frozenset({"title", "heading"})
+USER_FIELDS = frozenset({ANY, *TEXT_FIELDS, *HEAD_FIELDS})
 COORDINATION = 0.9
 SNIPPET_CHARS = 240
 # A "?" that ends a word is a question mark, not a one-letter wildcard: "(Time Sharing System)?".
@@ -45,7 +51,7 @@ MAX_EDIT_DISTANCE = 2
 
 @lru_cache(maxsize=1)
 def _parser() -> QueryParser:
-    neutral = RegexTokenizer() | LowercaseFilter()
+    neutral = RegexTokenizer()  # case is kept for the thesaurus, which tells "HAF" from "haf"; stems lower-case it
     parse_schema = fields.Schema(
         language=fields.ID, format=fields.ID, path=fields.ID, doc_id=fields.ID, year=fields.NUMERIC,
         **{name: fields.TEXT(analyzer=neutral, multitoken_query="phrase") for name in (ANY, *TEXT_FIELDS, *HEAD_FIELDS)},
@@ -53,14 +59,31 @@ def _parser() -> QueryParser:
     return QueryParser(ANY, parse_schema, group=OrGroup.factory(COORDINATION))
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A query ready to run: the Whoosh query, the thesaurus expansions made, and the words typed
+    with their offsets in ``text``, for spelling suggestions."""
+
+    query: query.Query
+    expansions: tuple[Expansion, ...]
+    words: tuple[tuple[str, int, int], ...]
+    text: str
+
+
 def parse(text: str, ranking: Ranking = Ranking()) -> query.Query:
     """A user's query string to a Whoosh query over the index's per-language fields."""
+    return parse_query(text, ranking).query
+
+
+def parse_query(text: str, ranking: Ranking = Ranking(), expand: bool = True, searcher=None) -> Parsed:
+    """``text`` parsed, checked and widened with the thesaurus; with a ``searcher``, the index's
+    statistics weigh the thesaurus' forms."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(text, f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}. "
                                "Search for its key words instead.")
     cleaned = _INVISIBLE.sub(" ", text).strip()
     if cleaned == "*":
-        return query.Every()  # every passage
+        return Parsed(query.Every(), (), (), cleaned)  # every passage
     cleaned = _LONE_PUNCT.sub(" ", _QUESTION_MARK.sub("", _LEADING_QUESTION_MARK.sub("", cleaned))).strip()
     if not cleaned:
         raise QueryError(text, "the query is empty. Type some words to search for.")
@@ -69,7 +92,24 @@ def parse(text: str, ranking: Ranking = Ranking()) -> query.Query:
     except Exception as exc:  # noqa: BLE001 - Whoosh's parser raises assorted errors on odd input
         raise QueryError(text, f"it is not valid query syntax ({exc}). Quote it to search the words literally.") from None
     _check_cost(text, parsed)
-    return _expand(_count_repeats(parsed), ranking.head_boost).normalize()
+    words = tuple((leaf.text, leaf.startchar, leaf.endchar) for leaf in parsed.leaves()
+                  if type(leaf) is query.Term and leaf.field() in USER_FIELDS and getattr(leaf, "startchar", None) is not None)
+    expansions: tuple[Expansion, ...] = ()
+    if expand:
+        weigh = (lambda fieldname, stem: idf(searcher, fieldname, stem)) if searcher is not None else None
+        parsed, expansions = expansion.expand(parsed, cleaned, USER_FIELDS, HEAD_FIELDS, TEXT_FIELDS,
+                                              ranking.head_boost, weigh)
+    final = _expand(_count_repeats(_lower(parsed)), ranking.head_boost).normalize()
+    return Parsed(final, expansions, words, cleaned)
+
+
+def _lower(q: query.Query) -> query.Query:
+    """The user's words in lower case, now that the thesaurus has seen their case."""
+    if type(q) is query.Term and q.field() in USER_FIELDS:
+        return query.Term(q.fieldname, q.text.lower(), boost=q.boost)
+    if type(q) is query.Phrase and q.field() in USER_FIELDS:
+        return query.Phrase(q.fieldname, [w.lower() for w in q.words], slop=q.slop, boost=q.boost)
+    return q if q.is_leaf() else q.apply(_lower)
 
 
 def _count_repeats(q: query.Query) -> query.Query:
@@ -162,41 +202,100 @@ def accent_fold(text: str) -> str:
     return text.translate(accent_map)
 
 
-def _filters(language: str | None) -> query.Query:
-    conditions: list[query.Query] = [query.Term("kind", schema.SECTION)]
-    if language:
-        conditions.append(query.Term("language", language.lower()))
-    return query.And(conditions)
+FEW_RESULTS = 3  # fewer passages than this, or a word the index has never seen: suggest a spelling
+
+
+@dataclass(frozen=True)
+class Results(Sequence[Passage]):
+    """The passages of one search, best first, and what was done to find them.
+
+    It is a sequence of ``Passage`` s, so ``for p in results`` and ``results[0]`` work. ``total`` counts
+    every matching passage, not just those returned; ``facets`` (when asked for) counts values over
+    all of them; ``suggestion`` is a query in the index's own words when this one found little.
+    """
+
+    passages: tuple[Passage, ...]
+    total: int
+    query: str
+    expansions: tuple[Expansion, ...] = ()
+    facets: dict[str, tuple[FacetValue, ...]] | None = None
+    suggestion: str | None = None
+
+    def __getitem__(self, item):  # type: ignore[override]
+        return self.passages[item]
+
+    def __len__(self) -> int:
+        return len(self.passages)
 
 
 def search(index: Index, text: str, limit: int = 10, language: str | None = None,
-           ranking: Ranking = Ranking()) -> list[Passage]:
+           ranking: Ranking = Ranking(), filters: Filters = Filters(), facets: bool = False,
+           expand: bool = True) -> Results:
     """Run a query on an open index and return up to ``limit`` passages, best first."""
-    return _run(index, text, limit, language, ranking,
-                lambda hits: [_passage(rank, hit) for rank, hit in enumerate(hits, start=1)])
+    if language:
+        filters = replace(filters, lang=(*filters.lang, language))
+    with index.searcher(ranking) as searcher:
+        parsed = _parsed(text, limit, ranking, expand, searcher)
+        if parsed.query is query.NullQuery:
+            return Results((), 0, text, parsed.expansions)
+        hits = _hits(searcher, parsed, limit, filters, terms=True)
+        passages = tuple(_passage(rank, hit) for rank, hit in enumerate(hits, start=1))
+        total = len(hits)
+        counted = count_facets(searcher.reader(), hits.docs()) if facets else None
+        suggestion = _suggestion(searcher, parsed, total, ranking, filters, expand)
+    return Results(passages, total, text, parsed.expansions, counted, suggestion)
 
 
 def rank(index: Index, text: str, limit: int = 1000, language: str | None = None,
-         ranking: Ranking = Ranking()) -> list[tuple[str, float]]:
+         ranking: Ranking = Ranking(), expand: bool = True) -> list[tuple[str, float]]:
     """(source path, score) of the best ``limit`` passages, best first: the ranking ``search`` gives,
     without building snippets, for evaluation runs."""
-    return _run(index, text, limit, language, ranking,
-                lambda hits: [(hit["path"], float(hit.score)) for hit in hits], terms=False)
+    with index.searcher(ranking) as searcher:
+        parsed = _parsed(text, limit, ranking, expand, searcher)
+        if parsed.query is query.NullQuery:
+            return []
+        hits = _hits(searcher, parsed, limit, Filters(lang=(language,) if language else ()), terms=False)
+        return [(hit["path"], float(hit.score)) for hit in hits]
 
 
-def _run(index: Index, text: str, limit: int, language: str | None, ranking: Ranking, collect: Callable,
-         terms: bool = True) -> list:
+def _parsed(text: str, limit: int, ranking: Ranking, expand: bool, searcher) -> Parsed:
     if limit < 1:
         raise QueryError(text, "the limit must be at least 1")
-    q = parse(text, ranking)
-    if q is query.NullQuery:
-        return []
-    with index.searcher(ranking) as searcher:
-        try:
-            hits = searcher.search(q, limit=limit, filter=_filters(language), terms=terms)
-        except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
-            raise QueryError(text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
-        return collect(hits)
+    return parse_query(text, ranking, expand, searcher)
+
+
+def _hits(searcher, parsed: Parsed, limit: int, filters: Filters, terms: bool):
+    condition = filters.query(parsed.text, searcher.reader())
+    try:
+        return searcher.search(parsed.query, limit=limit, filter=condition, terms=terms)
+    except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
+        raise QueryError(parsed.text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
+
+
+def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters: Filters, expand: bool) -> str | None:
+    """The query with each word the index does not know (or, when little was found, knows least)
+    replaced by the nearest word it does know, if that finds more."""
+    reader = searcher.reader()
+    corrector = None
+    text, shift = parsed.text, 0
+    for word, start, end in parsed.words:
+        lowered = word.lower()
+        frequency = reader.doc_frequency("words", lowered)
+        if frequency and (total >= FEW_RESULTS or frequency > 1):
+            continue
+        corrector = corrector or searcher.corrector("words")
+        better = next((s for dist in (1, 2) for s in corrector.suggest(lowered, limit=3, maxdist=dist, prefix=1)
+                       if reader.doc_frequency("words", s) > frequency), None)
+        if better:
+            text = text[: start + shift] + better + text[end + shift :]
+            shift += len(better) - (end - start)
+    if text == parsed.text:
+        return None
+    try:
+        found = len(_hits(searcher, parse_query(text, ranking, expand, searcher), 1, filters, terms=False))
+    except QueryError:
+        return None
+    return text if found > total else None
 
 
 def _passage(rank: int, hit) -> Passage:
@@ -220,6 +319,12 @@ def _passage(rank: int, hit) -> Passage:
         text=stored["text"],
         highlights=highlights,
         year=stored.get("year"),
+        organisations=tuple(stored.get("organisations") or ()),
+        countries=tuple(stored.get("countries") or ()),
+        regions=tuple(stored.get("regions") or ()),
+        doc_type=stored.get("doc_type") or "",
+        citation=cite(stored.get("organisations") or (), stored.get("year"), stored["title"], stored["heading"],
+                      stored.get("page_start"), stored.get("page_end")),
     )
 
 

@@ -264,3 +264,8 @@ def thesaurus() -> tuple[Entry, ...]:
         terms = {lang: tuple(raw[lang]) for lang in LANGUAGES if raw.get(lang)}
         entries.append(Entry(acronyms, terms))
     return tuple(entries)
+
+
+def preload() -> None:
+    """Read every vocabulary that reading a document needs."""
+    country_matcher(), organisation_matcher(), region_matcher(), doc_types(), load_organisation_words()

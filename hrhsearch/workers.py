@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ExtractionError
-from .records import Section
+from .records import Metadata, Section
 from .sections import MAX_WORDS
 
 if TYPE_CHECKING:  # multiprocessing is imported when workers start: searching never needs it
@@ -33,6 +33,7 @@ class Prepared:
 
     sections: list[Section]
     warnings: tuple[str, ...] = ()
+    metadata: Metadata = Metadata()
 
 
 Result = Prepared | ExtractionError
@@ -51,6 +52,7 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
     """Extract and section one file into passages of at most ``passage_words`` words; errors come
     back as values."""
     from .ingest import extract
+    from .metadata import annotate, describe
     from .sections import split
 
     try:
@@ -64,7 +66,8 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
         return ExtractionError(path, "it is nested too deeply to read")
     if not any(s.text.strip() for s in sections) and document.title in ("", Path(path).stem):
         return ExtractionError(path, "no text found in it")  # a title alone is worth finding
-    return Prepared(sections, document.warnings)
+    record = describe(document, sections)
+    return Prepared(annotate(sections, record), document.warnings, record)
 
 
 def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, passage_words: int) -> None:
@@ -116,10 +119,11 @@ def _address_space() -> int:
 
 def _preload() -> None:
     # Forked workers share what the parent has loaded, so parsers and language profiles are
-    # loaded once per run instead of once per worker.
-    from . import ingest, language, sections  # noqa: F401
+    # loaded once per run instead of once per worker; so are the vocabularies.
+    from . import ingest, language, metadata, sections, vocabulary  # noqa: F401
 
     language.preload()
+    vocabulary.preload()
 
 
 def _context() -> BaseContext:

@@ -1,0 +1,142 @@
+"""Filters that narrow a search, and facet counts over everything a search found.
+
+A filter names values the way a user would: a country in any of our languages or by ISO code
+("Kenia", "KEN"), a WHO region by code or name ("AFRO", "PAHO"), a publisher by any of its
+names ("OMS"), a type by key or label ("strategy", "fact sheet"), a year or a span ("2015..2020").
+Values of one filter are alternatives; different filters must all hold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from whoosh import query
+
+from . import schema, vocabulary
+from .errors import QueryError
+
+_SPAN = re.compile(r"^\s*(\d{4})?\s*(?:\.\.|–|-|to)\s*(\d{4})?\s*$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is limited to; every field empty means no limit."""
+
+    country: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    org: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    lang: tuple[str, ...] = ()
+    year: str | None = None  # "2016", "2015..2020", "2015..", "..2020"
+
+    def __bool__(self) -> bool:
+        return any((self.country, self.region, self.org, self.type, self.lang, self.year))
+
+    def query(self, text: str, reader) -> query.Query:
+        """The Whoosh filter for these values; ``QueryError`` names a value no one could match."""
+        conditions: list[query.Query] = [query.Term("kind", schema.SECTION)]
+        if self.country:
+            conditions.append(_any("country", [_country(text, v) for v in self.country]))
+        if self.region:
+            conditions.append(_any("region", [_region(text, v) for v in self.region]))
+        if self.org:
+            conditions.append(query.Or([_organisation(text, v, reader) for v in self.org]))
+        if self.type:
+            conditions.append(_any("doctype", [_type(text, v) for v in self.type]))
+        if self.lang:
+            conditions.append(_any("language", [v.strip().lower() for v in self.lang]))
+        if self.year:
+            low, high = years(text, self.year)
+            conditions.append(query.NumericRange("year", low, high))
+        return query.And(conditions)
+
+
+def _any(field: str, values: list[str]) -> query.Query:
+    return query.Or([query.Term(field, value) for value in values])
+
+
+def years(text: str, value: str) -> tuple[int | None, int | None]:
+    """A year or a span of years: "2016", "2015..2020", "2015..", "..2020"."""
+    value = value.strip()
+    if re.fullmatch(r"\d{4}", value):
+        return int(value), int(value)
+    span = _SPAN.match(value)
+    if not span or not any(span.groups()):
+        raise QueryError(text, f"“{value}” is not a year or a span of years. Write 2016, 2015..2020, 2015.. or ..2020.")
+    low, high = (int(y) if y else None for y in span.groups())
+    if low and high and low > high:
+        raise QueryError(text, f"the years {value} run backwards. Write the earlier year first: {high}..{low}.")
+    return low, high
+
+
+def _country(text: str, value: str) -> str:
+    found = vocabulary.country(value)
+    if not found:
+        raise QueryError(text, f"no country is called “{value}”. Give its name in English, French, Spanish or "
+                               "Portuguese, or its ISO code, as in Kenya, Sénégal or KEN.")
+    return found.name
+
+
+def _region(text: str, value: str) -> str:
+    found = vocabulary.region(value)
+    if not found:
+        raise QueryError(text, f"“{value}” is not a WHO region. Use one of: {', '.join(vocabulary.REGIONS)}.")
+    return found
+
+
+def _type(text: str, value: str) -> str:
+    found = vocabulary.doc_type(value)
+    if not found:
+        kinds = ", ".join(kind.key for kind in vocabulary.doc_types())
+        raise QueryError(text, f"“{value}” is not a document type. Use one of: {kinds}.")
+    return found
+
+
+def _organisation(text: str, value: str, reader) -> query.Query:
+    """A publisher we know by any of its names, or any indexed publisher whose name contains the
+    words given ("ministry of health" finds every ministry)."""
+    known = vocabulary.organisation(value)
+    if known:
+        return query.Term("org", known)
+    wanted = vocabulary.fold(value)
+    indexed = [term.decode("utf-8") if isinstance(term, bytes) else term for term in reader.lexicon("org")]
+    matching = [name for name in indexed if wanted in vocabulary.fold(name)]
+    if not matching:
+        shown = ", ".join(indexed[:12]) + (", …" if len(indexed) > 12 else "")
+        raise QueryError(text, f"no indexed document is published by “{value}”. "
+                               + (f"Publishers in this index: {shown}." if indexed else "This index names no publishers."))
+    return _any("org", matching)
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet: how many passages of the results have it, from how many documents."""
+
+    value: str
+    passages: int
+    documents: int
+
+
+def count(reader, docnums) -> dict[str, tuple[FacetValue, ...]]:
+    """Facet counts over every passage matched, read from each passage's facet column."""
+    column = reader.column_reader("facets")
+    passages: dict[str, Counter] = defaultdict(Counter)
+    documents: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    for docnum in docnums:
+        raw = column[docnum]
+        if not raw:
+            continue
+        pairs = [item.split(schema.VALUE_SEPARATOR, 1) for item in raw.decode("utf-8").split(schema.FACET_SEPARATOR)]
+        doc = next((value for name, value in pairs if name == "doc"), "")
+        for name, value in pairs:
+            if name != "doc":
+                passages[name][value] += 1
+                documents[name][value].add(doc)
+    result: dict[str, tuple[FacetValue, ...]] = {}
+    for name in schema.FACETS:
+        values = [FacetValue(value, n, len(documents[name][value])) for value, n in passages[name].items()]
+        order = (lambda v: (-int(v.value), 0)) if name == "year" else (lambda v: (-v.passages, v.value))
+        result[name] = tuple(sorted(values, key=order))
+    return result
