@@ -125,7 +125,7 @@ def expand(q: query.Query, text: str, user_fields: set[str], head_fields: set[st
 
     def walk(q: query.Query) -> query.Query:
         words = leaf_words(q)
-        if words is not None:
+        if words:
             entry = lookup(words)
             return widen([q], words, entry, query.Or) if entry else q
         if not isinstance(q, (query.And, query.Or)):
@@ -144,6 +144,8 @@ def expand(q: query.Query, text: str, user_fields: set[str], head_fields: set[st
                 if any(p is None for p in parts) or len({s.field() for s in run}) > 1:
                     continue
                 words = tuple(w for p in parts for w in p)
+                if not words:
+                    continue
                 if n > 1 and (words[0].lower() in schema.stop_words() or words[-1].lower() in schema.stop_words()):
                     continue  # "task shifting for": the entry is the run without its function word
                 entry = lookup(words)

@@ -39,16 +39,17 @@ def test_index_json_report_and_exit_3_when_files_fail(tiny_corpus: Path, tmp_pat
 def test_search_prints_ranked_passages(tiny_index: Path) -> None:
     result = run("search", "supportive", "supervision", "--index", str(tiny_index))
     assert result.exit_code == 0
-    first = result.output.split("\n\n")[0]
+    first = result.stdout.split("\n\n")[0]
     assert first.startswith("1. Retention of Nurses  (score ")
     assert "\u00a7 Supervision" in first and "\x1b[" not in first, "no colour when not on a terminal"
 
 
-def test_search_json_is_one_object_per_line(tiny_index: Path) -> None:
+def test_search_json_is_one_object_with_the_passages(tiny_index: Path) -> None:
     result = run("search", "nurses", "--index", str(tiny_index), "--json", "--limit", "2")
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 2
-    records = [json.loads(line) for line in lines]
+    data = json.loads(result.stdout)
+    assert set(data) == {"query", "total", "expansions", "suggestion", "facets", "passages"}
+    assert data["query"] == "nurses" and data["total"] >= 2 and data["facets"] is None
+    records = data["passages"]
     assert JSON_KEYS <= set(records[0])
     assert [r["rank"] for r in records] == [1, 2]
     for r in records:
@@ -57,7 +58,7 @@ def test_search_json_is_one_object_per_line(tiny_index: Path) -> None:
 
 def test_search_lang_filter(tiny_index: Path) -> None:
     result = run("search", "centros OR centres", "--index", str(tiny_index), "--lang", "fr", "--json")
-    assert {json.loads(line)["language"] for line in result.output.splitlines()} == {"fr"}
+    assert {p["language"] for p in json.loads(result.stdout)["passages"]} == {"fr"}
 
 
 def test_search_without_index_builds_the_default_and_says_so(isolated_default_index: Path) -> None:
@@ -69,7 +70,7 @@ def test_search_without_index_builds_the_default_and_says_so(isolated_default_in
 
 def test_stats_and_rebuild(tiny_index: Path) -> None:
     stats = run("stats", "--index", str(tiny_index))
-    assert "schema version: 2 (gen-000001)" in stats.output and "documents:      4" in stats.output
+    assert "schema version: 3 (gen-000001)" in stats.output and "documents:      4" in stats.output
     rebuilt = run("rebuild", "--index", str(tiny_index), "--jobs", "1")
     assert rebuilt.exit_code == 0 and "4 added" in rebuilt.output
     data = json.loads(run("stats", "--index", str(tiny_index), "--json").output)

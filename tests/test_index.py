@@ -83,11 +83,11 @@ def test_interrupted_rebuild_leaves_the_old_index_working(tiny_index: Path, monk
     expected = titles(tiny_index, "nurses")
     calls = []
 
-    def dies_on_second_file(writer, root, file, st, sections):
+    def dies_on_second_file(writer, root, file, *rest):
         calls.append(file)
         if len(calls) == 2:
             raise KeyboardInterrupt  # what Ctrl-C does halfway through a rebuild
-        original(writer, root, file, st, sections)
+        original(writer, root, file, *rest)
 
     original = index_module._write_document
     monkeypatch.setattr(index_module, "_write_document", dies_on_second_file)
@@ -128,7 +128,7 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
 
 def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
     stats = hrhsearch.stats(tiny_index)
-    assert stats.schema_version == schema.SCHEMA_VERSION == 2
+    assert stats.schema_version == schema.SCHEMA_VERSION == 3
     assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
     assert set(stats.sections_by_language) == {"en", "fr", "es"}
     assert stats.sections == sum(stats.sections_by_format.values())

@@ -79,7 +79,7 @@ def test_scripts_and_remote_resources_never_reach_the_index(bad_corpus, tmp_path
     folder, _ = bad_corpus
     hrhsearch.build_index([folder / "unknown-charset.html"], index=tmp_path / "index")
     for word in ("scriptonlyword", "example", "invalid", "tracker", "color"):
-        assert hrhsearch.search(word, index=tmp_path / "index") == [], word
+        assert list(hrhsearch.search(word, index=tmp_path / "index")) == [], word
 
 
 def test_links_are_followed_only_when_asked(bad_corpus, tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ def titles(index: Path, query: str, **kw) -> list[str]:
     "query, expected",
     [
         ("nurses AND housing", ["Retention of Nurses"]),
-        ("nurses NOT housing", ["Nurse Migration", "Retention of Nurses"]),
+        # The thesaurus finds the Spanish passage on "personal de enfermería" too.
+        ("nurses NOT housing", ["Capacitación del Personal", "Nurse Migration", "Retention of Nurses"]),
         ("recruitment OR supervision", ["Nurse Migration", "Retention of Nurses"]),
         ('"active recruitment"', ["Nurse Migration"]),
         ('"recruitment active"', []),
@@ -80,7 +81,7 @@ def test_empty_queries_are_a_query_error(tiny_index: Path, query: str) -> None:
 
 
 def test_stop_words_alone_find_nothing_rather_than_everything(tiny_index: Path) -> None:
-    assert hrhsearch.search("the of and", index=tiny_index) == []
+    assert list(hrhsearch.search("the of and", index=tiny_index)) == []
 
 
 def test_snippet_highlights_are_offsets_of_the_matched_words(tiny_index: Path) -> None:
@@ -161,7 +162,7 @@ def test_expensive_or_empty_queries_are_refused_with_a_reason(tiny_index_for_fuz
 
 def test_control_characters_in_a_query_separate_words(tiny_index_for_fuzz: Path) -> None:
     plain = hrhsearch.search("nurses housing", index=tiny_index_for_fuzz)
-    assert plain and hrhsearch.search("nurses\x00housing\u200b", index=tiny_index_for_fuzz) == plain
+    assert plain and hrhsearch.search("nurses\x00housing\u200b", index=tiny_index_for_fuzz).passages == plain.passages
 
 
 def test_question_marks_around_words_are_punctuation(tiny_index_for_fuzz: Path) -> None:
