@@ -26,10 +26,15 @@ from datetime import date
 from . import vocabulary
 from .records import Document, Metadata, Section
 
-FRONT_WORDS = 600  # the opening of a file without pages that stands in for its cover and front matter
+FRONT_WORDS = 600  # the opening of a file without pages that stands in for its front matter
 FRONT_PAGES = 2
-MAIN_COUNTRY_WEIGHT = 3.0  # a country named this much, or in the title, is one the document is about
-MAIN_COUNTRY_SHARE = 0.3  # ... and at least this share of the most-named country's weight
+COVER_BLOCKS = 8  # the first lines of a file without pages: its cover; the last ones, its back cover
+BACK_PAGES = 2
+COVER_LINE_CHARS = 100  # a date or a publisher on a cover stands on a short line, not in a sentence
+MAIN_COUNTRY_WEIGHT = 3.0  # a country named this often is one the document is about ...
+MAIN_COUNTRY_SHARE = 0.5  # ... if it is named at least half as often as the most-named country
+FEW_COUNTRIES = 3  # a document naming no more countries than this is about each it names enough
+SHORT_WORDS = 300
 MAX_ORGANISATIONS = 3
 MIN_ORGANISATION_SCORE = 4.0
 MIN_TYPE_SCORE = 2.0
@@ -37,10 +42,12 @@ MIN_TYPE_SCORE = 2.0
 _COLOPHON = re.compile(
     r"©|\(c\)\s*\d|\bcopyright\b|\bISBN\b|\bpublished by\b|\bpubli[ée] par\b|\bpublicado por\b|\beditado por\b"
     r"|\bsuggested citation\b|\bcitation sugg[ée]r[ée]e\b|\bcita sugerida\b|\bcita[çc][ãa]o sugerida\b|\bcómo citar\b"
-    r"|\bcomo citar\b|\ball rights reserved\b|\btous droits réservés\b|\btodos los derechos\b",
+    r"|\bcomo citar\b|\bmodo de citar\b|\bpour citer\b|\bplease cite\b|\bto cite\b"
+    r"|\ball rights reserved\b|\btous droits réservés\b|\btodos los derechos\b",
     re.IGNORECASE,
 )
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
+_SITE = re.compile(r"(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,})(/[\w./-]*)?", re.IGNORECASE)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
@@ -57,19 +64,19 @@ _MINISTRY_COUNTRY_CHARS = 80
 
 def describe(document: Document, sections: list[Section]) -> Metadata:
     """The catalogue record of one document."""
-    front, back = _front_and_back(document)
-    colophon = [line for line in front + back if _COLOPHON.search(line)]
+    cover, front, back = _parts(document)
+    colophon = _colophon(front + back)
     mentions = _country_weights(document, sections)
-    countries = _main_countries(mentions, document.title)
-    organisations = _organisations(document, front, back, colophon, countries)
+    countries = _main_countries(mentions, document.title, cover, sum(len(s.text.split()) for s in sections))
+    organisations = _organisations(document, cover, front, back, colophon, countries)
     regions = _regions(countries, organisations, front)
     return Metadata(
         organisations=organisations,
-        year=_year(document, front, colophon),
+        year=_year(document, cover, colophon),
         countries=countries,
         mentions=tuple((name, round(weight, 2)) for name, weight in mentions.most_common()),
         regions=regions,
-        doc_type=_doc_type(document, front),
+        doc_type=_doc_type(document, cover, front),
     )
 
 
@@ -85,19 +92,34 @@ def annotate(sections: list[Section], meta: Metadata) -> list[Section]:
     return annotated
 
 
-def _front_and_back(document: Document) -> tuple[list[str], list[str]]:
+def _parts(document: Document) -> tuple[list[str], list[str], list[str]]:
+    """The cover (page 1, or the first lines), the front matter (the first pages, or the opening
+    words) and the back page, as lines of text."""
     blocks = document.blocks
     if document.pages:
+        cover = [b.text for b in blocks if b.page == 1]
         front = [b.text for b in blocks if b.page is not None and b.page <= FRONT_PAGES]
-        back = [b.text for b in blocks if b.page is not None and b.page == document.pages and b.page > FRONT_PAGES]
-        return front, back
+        back = [b.text for b in blocks if b.page is not None and b.page > max(FRONT_PAGES, document.pages - BACK_PAGES)]
+        return cover, front, back
     front, words = [], 0
     for block in blocks:
         if words >= FRONT_WORDS:
             break
         front.append(block.text)
         words += len(block.text.split())
-    return front, []
+    back = [b.text for b in blocks[max(len(front), len(blocks) - COVER_BLOCKS):]]
+    return [b.text for b in blocks[:COVER_BLOCKS]], front, back
+
+
+def _colophon(lines: list[str]) -> list[str]:
+    """Copyright and publication lines, and the suggested citation that follows a "How to cite" heading."""
+    found = []
+    for n, line in enumerate(lines):
+        if _COLOPHON.search(line):
+            found.append(line)
+            if len(line) <= 40 and n + 1 < len(lines):
+                found.append(lines[n + 1])
+    return found
 
 
 def _country_weights(document: Document, sections: list[Section]) -> Counter:
@@ -113,36 +135,78 @@ def _country_weights(document: Document, sections: list[Section]) -> Counter:
     return weights
 
 
-def _main_countries(weights: Counter, title: str) -> tuple[str, ...]:
+def _main_countries(weights: Counter, title: str, cover: list[str], words: int) -> tuple[str, ...]:
+    """The countries a document is about: named in its title or on its cover, or named often and
+    at least half as often as the most-named one. In a document that names only a few countries,
+    naming one twice is enough, and in a short one, once."""
     if not weights:
         return ()
     top = weights.most_common(1)[0][1]
-    in_title = {name for name, _, _ in vocabulary.country_matcher().find(title)}
+    find = vocabulary.country_matcher().find
+    prominent = {name for name, _, _ in find(title)} | {name for line in cover if len(line) <= COVER_LINE_CHARS
+                                                         for name, _, _ in find(line)}
+    enough = MAIN_COUNTRY_WEIGHT if len(weights) > FEW_COUNTRIES else 1.0 if words <= SHORT_WORDS else 2.0
     return tuple(name for name, weight in weights.most_common()
-                 if name in in_title or (weight >= MAIN_COUNTRY_WEIGHT and weight >= MAIN_COUNTRY_SHARE * top))
+                 if name in prominent or (weight >= enough and weight >= MAIN_COUNTRY_SHARE * top))
 
 
-def _organisations(document: Document, front: list[str], back: list[str], colophon: list[str],
+def _organisations(document: Document, cover: list[str], front: list[str], back: list[str], colophon: list[str],
                    countries: tuple[str, ...]) -> tuple[str, ...]:
+    """Publishers, by the strength of where they are named: the file's metadata and the colophon
+    most, then the title and the cover, then the rest of the front matter and the back page."""
     scores: Counter = Counter()
-    sources = [(document.author, 5.0, None), (document.title, 3.0, None)]
-    sources += [(line, 6.0, None) for line in colophon]
-    sources += [(line, 2.0, 6.0) for line in front] + [(line, 1.0, 2.0) for line in back]
+    at = vocabulary.organisation_at(document.url) if document.url else None
+    if at:
+        scores[at] += 6
+    country = _cover_country(cover, countries)
     capped: Counter = Counter()
+    sources = [(document.author, 6.0, None), (document.title, 3.0, None)]
+    sources += [(line, 6.0, None) for line in colophon]
+    # A cover names its publisher on a short line; a long one is text that names others in passing.
+    sources += [(line, 4.0, 8.0) if len(line) <= COVER_LINE_CHARS else (line, *_passing(line)) for line in cover]
+    sources += [(line, *_passing(line)) for line in front[len(cover):] + back]
+    for line in cover + back:  # a publisher's web site on the cover or the back cover
+        for site in _SITE.finditer(line):
+            owner = vocabulary.organisation_at(site.group(0))
+            if owner and capped[(owner, "site")] < 8:
+                scores[owner] += 4
+                capped[(owner, "site")] += 4
     for text, weight, cap in sources:
         for name, start, end in vocabulary.organisation_matcher().find(text):
             if name == vocabulary.MINISTRY:
-                name = _ministry(text, start, end, countries)
-            if cap is None or capped[name] < cap:
+                name = _ministry(text, start, end, country)
+            if cap is None or capped[(name, cap)] < cap:
                 scores[name] += weight
-                capped[name] += weight
+                capped[(name, cap)] += weight
     if document.author and not vocabulary.organisation_matcher().find(document.author) and _names_a_body(document.author):
-        scores[document.author.strip()] += MIN_ORGANISATION_SCORE + 1  # a publisher we have no entry for
+        scores[document.author.strip()] += 6  # a publisher we have no entry for, named by the file itself
+    _merge_ministries(scores)
     if not scores:
         return ()
     best = scores.most_common(1)[0][1]
     kept = [name for name, score in scores.most_common() if score >= MIN_ORGANISATION_SCORE and score >= best / 2]
     return tuple(kept[:MAX_ORGANISATIONS])
+
+
+def _passing(line: str) -> tuple[float, float]:
+    """(weight, cap) of a publisher named in the front or back matter: a short line is a credit
+    ("Área de Salud de Fundar"), a long one text that names others in passing."""
+    return (2.0, 4.0) if len(line) <= COVER_LINE_CHARS else (0.5, 2.0)
+
+
+def _cover_country(cover: list[str], countries: tuple[str, ...]) -> str:
+    """The country a ministry on the cover belongs to: one the cover names, or the document's only one."""
+    named = [name for line in cover for name, _, _ in vocabulary.country_matcher().find(line)]
+    if named:
+        return Counter(named).most_common(1)[0][0]
+    return countries[0] if len(countries) == 1 else ""
+
+
+def _merge_ministries(scores: Counter) -> None:
+    """"Ministry of Health" without a country is the ministry named with one elsewhere in the document."""
+    named = [name for name in scores if name.startswith(vocabulary.MINISTRY + " (")]
+    if len(named) == 1 and vocabulary.MINISTRY in scores:
+        scores[named[0]] += scores.pop(vocabulary.MINISTRY)
 
 
 def _names_a_body(author: str) -> bool:
@@ -151,24 +215,28 @@ def _names_a_body(author: str) -> bool:
     return bool(words & set(vocabulary.load_organisation_words()))
 
 
-def _ministry(text: str, start: int, end: int, countries: tuple[str, ...]) -> str:
-    """A ministry of health, named with its country: the one written beside it, or the document's own."""
+def _ministry(text: str, start: int, end: int, country: str) -> str:
+    """A ministry of health, named with its country: the one written beside it, or ``country``."""
     window = text[max(0, start - _MINISTRY_COUNTRY_CHARS) : end + _MINISTRY_COUNTRY_CHARS]
     near = [name for name, _, _ in vocabulary.country_matcher().find(window)]
-    country = near[0] if near else countries[0] if len(countries) == 1 else ""
+    country = near[0] if near else country
     return f"{vocabulary.MINISTRY} ({country})" if country else vocabulary.MINISTRY
 
 
-def _year(document: Document, front: list[str], colophon: list[str]) -> int | None:
+def _year(document: Document, cover: list[str], colophon: list[str]) -> int | None:
+    """The copyright or publication line's year; a date the author gave in front matter; a date
+    standing on the cover; else the file's creation date (PDF metadata)."""
     latest = date.today().year + 1
     for line in colophon:
         years = [int(y) for y in _YEAR_IN_LINE.findall(line) if int(y) <= latest]
         if years:
             return max(years)
     if document.year and document.format != "pdf":
-        return document.year  # a front-matter date the author wrote
-    for line in front[:40]:
-        dated = _DATED.search(line) or (_LONE_YEAR.match(line.strip()) if len(line) <= 120 else None)
+        return document.year
+    for line in cover:
+        if len(line) > COVER_LINE_CHARS:
+            continue  # a date in a sentence is an event's, not the publication's
+        dated = _DATED.search(line) or _LONE_YEAR.match(line.strip())
         if dated and int(dated.group(1)) <= latest:
             return int(dated.group(1))
     return document.year
@@ -181,19 +249,29 @@ def _regions(countries: tuple[str, ...], organisations: tuple[str, ...], front: 
     return tuple(r for r in dict.fromkeys(regions) if r)
 
 
-def _doc_type(document: Document, front: list[str]) -> str:
+def _doc_type(document: Document, cover: list[str], front: list[str]) -> str:
+    """The type whose cue words stand in the title (earliest first), on the cover, in the opening,
+    or whose structural marks the text carries; "report" when nothing says more."""
     title = vocabulary.fold(document.title)
+    cover_text = vocabulary.fold(" \n".join(line for line in cover if len(line) <= COVER_LINE_CHARS))
     opening = vocabulary.fold(" ".join(front))
     text = "\n".join(b.text for b in document.blocks)
     scores: Counter = Counter()
+    first_in_title: dict[str, int] = {}
     for kind in vocabulary.doc_types():
-        scores[kind.key] += 5 * any(_has_phrase(title, cue) for cue in kind.title)
-        scores[kind.key] += 2 * sum(_has_phrase(opening, cue) for cue in kind.front)
-        scores[kind.key] += 2 * sum(bool(re.search(mark, text, re.MULTILINE)) for mark in kind.marks)
+        places = [_phrase_at(title, cue) for cue in kind.title]
+        places = [p for p in places if p is not None]
+        if places:
+            scores[kind.key] += 5
+            first_in_title[kind.key] = min(places)
+        scores[kind.key] += 3 * any(_phrase_at(cover_text, cue) is not None for cue in kind.title)
+        scores[kind.key] += 2 * sum(_phrase_at(opening, cue) is not None for cue in kind.front)
+        scores[kind.key] += 1.5 * sum(bool(re.search(mark, text, re.MULTILINE)) for mark in kind.marks)
     order = [kind.key for kind in vocabulary.doc_types()]
-    best = max(order, key=lambda key: (scores[key], -order.index(key)))
+    best = max(order, key=lambda key: (scores[key], -first_in_title.get(key, 10**6), -order.index(key)))
     return best if scores[best] >= MIN_TYPE_SCORE else "report"
 
 
-def _has_phrase(folded_text: str, cue: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(vocabulary.fold(cue)) + r"(?!\w)", folded_text) is not None
+def _phrase_at(folded_text: str, cue: str) -> int | None:
+    found = re.search(r"(?<!\w)" + re.escape(vocabulary.fold(cue)) + r"(?!\w)", folded_text)
+    return found.start() if found else None

@@ -32,7 +32,8 @@ class Document:
     blocks: tuple[Block, ...]
     pages: int | None = None
     year: int | None = None
-    author: str = ""
+    author: str = ""  # or publisher: who the file's own metadata says wrote it
+    url: str = ""  # where the document was published, when its metadata says
     warnings: tuple[str, ...] = ()  # parts that could not be read, e.g. one damaged PDF page
 
 

@@ -50,6 +50,7 @@ class Organisation:
     full: str
     region: str
     variants: tuple[str, ...]
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,23 +85,27 @@ class Matcher:
     """Finds the names of a vocabulary in text, longest first, and says whose they are.
 
     Names are compared as runs of words, so a text is read once, word by word, whatever the size
-    of the vocabulary; a run is only tried from a word that can start a name.
+    of the vocabulary; a run is only tried from a word that can start a name. Acronyms ("DRC",
+    "OMS", "MoH") match as written or in capitals; proper names ("Democratic Republic of the
+    Congo") in any case as long as they start with a capital; lower-case names in any case.
     """
 
     def __init__(self, names: dict[str, str]) -> None:
-        self._exact: dict[tuple[str, ...], str] = {}  # as written, or in capitals
-        self._loose: dict[tuple[str, ...], str] = {}  # any case
+        self._exact: dict[tuple[str, ...], str] = {}
+        self._proper: dict[tuple[str, ...], str] = {}
+        self._loose: dict[tuple[str, ...], str] = {}
         for name, owner in names.items():
             words = tuple(word for word, _, _ in _tokens(name))
             if not words:
                 continue
-            if name[:1].islower():
-                self._loose.setdefault(tuple(w.casefold() for w in words), owner)
-            else:
+            if _is_acronym(words):
                 self._exact.setdefault(words, owner)
                 self._exact.setdefault(tuple(w.upper() for w in words), owner)
-        self._starts = {key[0] for key in self._exact} | {key[0] for key in self._loose}
-        self._longest = max(map(len, [*self._exact, *self._loose]), default=1)
+            else:
+                table = self._loose if name[:1].islower() else self._proper
+                table.setdefault(tuple(w.casefold() for w in words), owner)
+        self._starts = {key[0] for key in self._exact} | {key[0] for key in (*self._proper, *self._loose)}
+        self._longest = max(map(len, [*self._exact, *self._proper, *self._loose]), default=1)
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(owner, start, end) of every match, in text order, never overlapping."""
@@ -121,15 +126,22 @@ class Matcher:
         return word in self._starts or word.casefold() in self._starts
 
     def _match_at(self, tokens: list[tuple[str, int, int]], i: int) -> tuple[str, int] | None:
+        capital = tokens[i][0][:1].isupper()
         for n in range(min(self._longest, len(tokens) - i), 0, -1):
             words = [word for word, _, _ in tokens[i : i + n]]
             # A plural ending on the last word: "Kenyans", "congolaises".
             for last in _singulars(words[-1]):
                 key = (*words[:-1], last)
-                owner = self._exact.get(key) or self._loose.get(tuple(w.casefold() for w in key))
+                folded = tuple(w.casefold() for w in key)
+                owner = self._exact.get(key) or (capital and self._proper.get(folded)) or self._loose.get(folded)
                 if owner:
                     return owner, n
         return None
+
+
+def _is_acronym(words: tuple[str, ...]) -> bool:
+    letters = "".join(words)
+    return any(c.isupper() for c in letters[1:]) and (letters.isupper() or len(letters) <= 6)
 
 
 def _singulars(word: str) -> tuple[str, ...]:
@@ -207,8 +219,23 @@ def _organisation_data() -> dict:
 
 @lru_cache(maxsize=1)
 def organisations() -> tuple[Organisation, ...]:
-    return tuple(Organisation(o["name"], o.get("full", o["name"]), o.get("region", ""), tuple(o["variants"]))
+    return tuple(Organisation(o["name"], o.get("full", o["name"]), o.get("region", ""), tuple(o["variants"]),
+                              tuple(o.get("domains", ())))
                  for o in _organisation_data()["organisations"])
+
+
+def organisation_at(url: str) -> str | None:
+    """The publisher whose web site ``url`` is on (the most specific site wins: afro.who.int over who.int)."""
+    address = re.sub(r"^[a-z]+://", "", url.strip().lower())
+    host, _, path = address.partition("/")
+    where = f"{host}/{path}"
+    best: tuple[int, str] | None = None
+    for org in organisations():
+        for domain in org.domains:
+            site, _, prefix = domain.partition("/")
+            if (host == site or host.endswith("." + site)) and where.startswith(f"{host}/{prefix}"):
+                best = max(best or (0, ""), (len(domain), org.name))
+    return best[1] if best else None
 
 
 MINISTRY = "Ministry of Health"

@@ -105,6 +105,20 @@ def markdown_blocks(text: str) -> list[Block]:
     return blocks
 
 
+_RST_FIELD = re.compile(r"^:(\w[\w ]*):\s+(.+?)\s*$")
+_DOCINFO = {"author", "authors", "organisation", "organization", "date", "year", "url"}
+
+
+def rst_docinfo(text: str) -> dict:
+    """The bibliographic fields (``:Date: 2014``, ``:Organisation: ...``) at the top of an RST document."""
+    fields: dict = {}
+    for line in text.splitlines()[:40]:
+        match = _RST_FIELD.match(line)
+        if match and match.group(1).lower() in _DOCINFO:
+            fields.setdefault(match.group(1).lower(), match.group(2))
+    return fields
+
+
 def rst_blocks(text: str) -> list[Block]:
     lines = text.splitlines()
     styles: list[tuple[str, bool]] = []
@@ -140,8 +154,9 @@ def rst_blocks(text: str) -> list[Block]:
 def document(path: Path, fmt: str, meta: dict, blocks: list[Block]) -> Document:
     title = clean(str(meta.get("title") or "")) or next((b.text for b in blocks if b.is_heading), "") or path.stem
     year = _year(meta.get("date") or meta.get("year") or meta.get("published_time"))
-    author = str(meta.get("author") or meta.get("organisation") or meta.get("organization") or "")
-    return Document(path=str(path), format=fmt, title=title, blocks=tuple(blocks), year=year, author=author)
+    author = str(meta.get("organisation") or meta.get("organization") or meta.get("author") or "")
+    url = str(meta.get("source_url") or meta.get("url") or meta.get("canonical_url") or "")
+    return Document(path=str(path), format=fmt, title=title, blocks=tuple(blocks), year=year, author=author, url=url)
 
 
 def read(path: Path) -> str:
