@@ -31,6 +31,7 @@ FRONT_PAGES = 2
 COVER_BLOCKS = 8  # the first lines of a file without pages: its cover; the last ones, its back cover
 BACK_PAGES = 2
 COVER_LINE_CHARS = 100  # a date or a publisher on a cover stands on a short line, not in a sentence
+COVER_DATE_WORDS = 8  # "Bogotá, D.C., agosto de 2022"; a longer line with a date is a sentence about an event
 MAIN_COUNTRY_WEIGHT = 3.0  # a country named this often is one the document is about ...
 MAIN_COUNTRY_SHARE = 0.5  # ... if it is named at least half as often as the most-named country
 FEW_COUNTRIES = 3  # a document naming no more countries than this is about each it names enough
@@ -236,10 +237,21 @@ def _year(document: Document, cover: list[str], colophon: list[str]) -> int | No
     for line in cover:
         if len(line) > COVER_LINE_CHARS:
             continue  # a date in a sentence is an event's, not the publication's
-        dated = _DATED.search(line) or _LONE_YEAR.match(line.strip())
+        dated = _cover_date(line) or _LONE_YEAR.match(line.strip())
         if dated and int(dated.group(1)) <= latest:
             return int(dated.group(1))
     return document.year
+
+
+def _cover_date(line: str) -> re.Match | None:
+    """A date that is a short line or ends one ("Press release, 15 November 2021"); a date inside a
+    sentence ("On July 14, 2011, nearly 100 people ...") is an event's."""
+    found = None
+    for found in _DATED.finditer(line):
+        pass
+    if found and (len(line.split()) <= COVER_DATE_WORDS or not line[found.end():].strip(" .;)")):
+        return found
+    return None
 
 
 def _regions(countries: tuple[str, ...], organisations: tuple[str, ...], front: list[str]) -> tuple[str, ...]:
@@ -253,7 +265,8 @@ def _doc_type(document: Document, cover: list[str], front: list[str]) -> str:
     """The type whose cue words stand in the title (earliest first), on the cover, in the opening,
     or whose structural marks the text carries; "report" when nothing says more."""
     title = vocabulary.fold(document.title)
-    cover_text = vocabulary.fold(" \n".join(line for line in cover if len(line) <= COVER_LINE_CHARS))
+    cover_lines = "\n".join(line for line in cover if len(line) <= COVER_LINE_CHARS)
+    cover_text = vocabulary.fold(cover_lines)
     opening = vocabulary.fold(" ".join(front))
     text = "\n".join(b.text for b in document.blocks)
     scores: Counter = Counter()
@@ -266,7 +279,10 @@ def _doc_type(document: Document, cover: list[str], front: list[str]) -> str:
             first_in_title[kind.key] = min(places)
         scores[kind.key] += 3 * any(_phrase_at(cover_text, cue) is not None for cue in kind.title)
         scores[kind.key] += 2 * sum(_phrase_at(opening, cue) is not None for cue in kind.front)
-        scores[kind.key] += 1.5 * sum(bool(re.search(mark, text, re.MULTILINE)) for mark in kind.marks)
+        marked = [mark for mark in kind.marks if re.search(mark, text, re.MULTILINE)]
+        if len(marked) >= 2:  # one mark can be chance ("Background" heads many reports); two are structure
+            scores[kind.key] += sum(kind.mark_weight * (2 if re.search(mark, cover_lines, re.MULTILINE) else 1)
+                                    for mark in marked)
     order = [kind.key for kind in vocabulary.doc_types()]
     best = max(order, key=lambda key: (scores[key], -first_in_title.get(key, 10**6), -order.index(key)))
     return best if scores[best] >= MIN_TYPE_SCORE else "report"

@@ -60,6 +60,7 @@ class DocType:
     title: tuple[str, ...]
     front: tuple[str, ...]
     marks: tuple[str, ...]
+    mark_weight: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Matcher:
         return found
 
     def _could_start(self, word: str) -> bool:
-        return word in self._starts or word.casefold() in self._starts
+        return any(w in self._starts or w.casefold() in self._starts for w in _singulars(word))
 
     def _match_at(self, tokens: list[tuple[str, int, int]], i: int) -> tuple[str, int] | None:
         capital = tokens[i][0][:1].isupper()
@@ -270,7 +271,7 @@ def organisation_region(name: str) -> str:
 @lru_cache(maxsize=1)
 def doc_types() -> tuple[DocType, ...]:
     return tuple(DocType(key, data["label"], tuple(data.get("title") or ()), tuple(data.get("front") or ()),
-                         tuple(data.get("marks") or ()))
+                         tuple(data.get("marks") or ()), float(data.get("mark_weight", 1.5)))
                  for key, data in load_yaml("doctypes.yaml").items())
 
 

@@ -1,0 +1,146 @@
+"""Metadata extraction: the vocabularies, the rules, and precision and recall on the labelled set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hrhsearch import vocabulary
+from hrhsearch.metadata import describe
+from hrhsearch.records import Block, Document
+from hrhsearch.sections import split
+
+from .conftest import SHARED
+from .labelled import measure
+
+AIM = 0.9  # the issue's aim for each field the text states plainly
+
+
+def record(text: str, title: str = "A document", **document):
+    page = 1 if document.get("pages") else None
+    blocks = tuple(Block(line, page=page) for line in text.strip().splitlines() if line.strip())
+    doc = Document(path="/x/doc.txt", format=document.pop("format", "text"), title=title, blocks=blocks, **document)
+    return describe(doc, split(doc))
+
+
+@pytest.mark.parametrize(
+    "text, country",
+    [
+        ("Kenyan nurses", "Kenya"),
+        ("les infirmiers du Sénégal", "Senegal"),
+        ("o governo de Moçambique", "Mozambique"),
+        ("la RDC et la République Démocratique du Congo", "Democratic Republic of the Congo"),
+        ("the Republic of the Congo", "Congo"),
+        ("KENYA MINISTRY OF HEALTH", "Kenya"),
+        ("médicos peruanos", "Peru"),
+        ("Côte d’Ivoire", "Côte d'Ivoire"),
+    ],
+)
+def test_countries_are_found_by_name_adjective_and_language(text: str, country: str) -> None:
+    assert {name for name, _, _ in vocabulary.country_matcher().find(text)} == {country}
+
+
+def test_names_match_whole_words_and_acronyms_keep_their_case() -> None:
+    find = vocabulary.country_matcher().find
+    assert find("Nigerian and Nigerien") == [("Nigeria", 0, 8), ("Niger", 13, 21)]
+    assert find("let us go to the uk") == []  # "us", "uk": words, not the acronyms
+    assert find("Papua New Guinea")[0][0] == "Papua New Guinea"  # not Guinea
+
+
+def test_filter_values_resolve_in_any_language() -> None:
+    assert vocabulary.country("Kenia").name == vocabulary.country("KEN").name == "Kenya"
+    assert vocabulary.region("PAHO") == vocabulary.region("Région africaine".replace("africaine", "des Amériques")) == "AMRO"
+    assert vocabulary.organisation("Organización Mundial de la Salud") == "WHO"
+    assert vocabulary.doc_type("fact sheet") == "factsheet"
+
+
+def test_a_ministry_is_named_with_its_country_and_the_copyright_line_gives_the_year() -> None:
+    meta = record("""
+REPUBLIC OF GHANA
+MINISTRY OF HEALTH
+Human resources policy
+Ghana trains nurses and Ghanaian districts keep them.
+© Ministry of Health, Ghana 2017
+""")
+    assert meta.organisations == ("Ministry of Health (Ghana)",)
+    assert meta.year == 2017 and meta.countries == ("Ghana",) and meta.regions == ("AFRO",)
+
+
+def test_a_date_inside_a_sentence_is_not_the_publication_year() -> None:
+    assert record("On July 14, 2011, nearly 100 participants from 18 countries joined the webinar.").year is None
+    assert record("Geneva, June 2021\nThe report.").year == 2021
+
+
+def test_a_pdf_creation_date_only_fills_in() -> None:
+    assert record("Nothing dated here.", format="pdf", year=2009, pages=1).year == 2009
+    assert record("© WHO 2016", format="pdf", year=2009, pages=1).year == 2016
+
+
+def test_types_come_from_the_title_then_the_structure() -> None:
+    assert record("Some text.", title="National strategic plan for nursing").doc_type == "strategy"
+    assert record("Some text.", title="Lignes directrices sur la formation").doc_type == "policy"
+    assert record("Abstract\nBackground\nResults\ndoi:10.1186/s12960-017-0245-1", title="Why doctors leave").doc_type == "article"
+    assert record("WHA69.19\nURGES Member States to act;\nREQUESTS the Director-General", title="Workforce 2030").doc_type == "resolution"
+    assert record("Some notes about a meeting.", title="Notes").doc_type == "report"
+
+
+def test_an_author_that_is_an_institution_becomes_the_organisation() -> None:
+    assert record("Text.", author="Northern Province Health Directorate").organisations == ("Northern Province Health Directorate",)
+    assert record("Text.", author="A. Diallo").organisations == ()
+
+
+def test_a_publisher_web_site_names_the_publisher() -> None:
+    assert record("Text.", url="https://www.who.int/publications/i/item/123").organisations == ("WHO",)
+    assert vocabulary.organisation_at("https://www.afro.who.int/news") == "WHO AFRO"
+
+
+def _check(group: str, floor: float) -> None:
+    labelled = {path: label for path, label in measure.labels()[group].items() if path.exists()}
+    tallies = measure.measure(labelled)
+    low = {name: (round(t.precision, 2), round(t.recall, 2), t.misses) for name, t in tallies.items()
+           if t.precision < floor or t.recall < floor}
+    assert not low, low
+
+
+def test_the_written_labelled_set_meets_the_aim_on_every_field() -> None:
+    assert len(measure.labels()["written"]) >= 40
+    _check("written", AIM)
+
+
+def test_the_held_out_documents_stay_where_they_were_measured() -> None:
+    # Written after the rules were settled; figures in README. A drop means a rule got worse.
+    _check("heldout", 0.8)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (real HRH documents) is not beside this clone")
+def test_the_real_documents_stay_where_they_were_measured() -> None:
+    _check("shared", 0.75)
+
+
+def test_every_labelled_file_exists_and_every_value_is_known() -> None:
+    types = {kind.key for kind in vocabulary.doc_types()}
+    for group in ("written", "heldout"):
+        for path, label in measure.labels()[group].items():
+            assert path.exists(), path
+            assert label["type"] in types, path
+            assert all(vocabulary.country(c) for c in label["countries"]), path
+
+
+def test_data_files_have_what_the_issue_asks() -> None:
+    assert len(vocabulary.countries()) >= 194
+    assert {c.region for c in vocabulary.countries()} == set(vocabulary.REGIONS)
+    entries = vocabulary.thesaurus()
+    assert len(entries) >= 80
+    assert all(set(e.terms) == {"en", "fr", "es", "pt"} for e in entries)
+    acronyms = {a for e in entries for forms in e.acronyms.values() for a in forms}
+    assert {"HRH", "CHW", "HEW", "GHWA", "WHA", "HAF", "SSW", "OVC", "HRIS", "iHRIS", "NHWA", "WISN", "FBO", "NGO",
+            "MoH", "PHC", "UHC"} <= acronyms
+    shifting = next(e for e in entries if "task shifting" in e.terms["en"])
+    assert "délégation des tâches" in shifting.terms["fr"] and "delegación de funciones" in shifting.terms["es"]
+
+
+def test_labelled_documents_are_in_every_language() -> None:
+    languages = {label["language"] for label in measure.labels()["written"].values()}
+    assert languages == {"en", "fr", "es", "pt"}
+    assert {Path(p).suffix for p in measure.labels()["written"]} >= {".md", ".txt", ".html", ".rst"}
