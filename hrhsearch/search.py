@@ -240,7 +240,8 @@ def search(index: Index, text: str, limit: int = 10, language: str | None = None
             return Results((), 0, text, parsed.expansions)
         hits = _hits(searcher, parsed, limit, filters, terms=True)
         passages = tuple(_passage(rank, hit) for rank, hit in enumerate(hits, start=1))
-        total = len(hits)
+        # Not len(hits): with terms=True and a filter, Whoosh 2.7 counts the matches the filter removed.
+        total = len(hits.docs())
         counted = count_facets(searcher.reader(), hits.docs()) if facets else None
         suggestion = _suggestion(searcher, parsed, total, ranking, filters, expand)
     return Results(passages, total, text, parsed.expansions, counted, suggestion)
@@ -292,7 +293,7 @@ def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters:
     if text == parsed.text:
         return None
     try:
-        found = len(_hits(searcher, parse_query(text, ranking, expand, searcher), 1, filters, terms=False))
+        found = len(_hits(searcher, parse_query(text, ranking, expand, searcher), 1, filters, terms=False).docs())
     except QueryError:
         return None
     return text if found > total else None

@@ -1,0 +1,196 @@
+"""Filters, facets, citations, the HRH thesaurus, search across languages and "did you mean"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import hrhsearch
+from hrhsearch.cli import main
+from hrhsearch.errors import QueryError
+
+from .labelled.measure import HERE
+
+LABELLED = HERE / "docs"
+
+
+@pytest.fixture(scope="session")
+def labelled_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index = tmp_path_factory.mktemp("labelled") / "index"
+    report = hrhsearch.build_index([LABELLED], index=index, jobs=2)
+    assert report.ok and report.added == len(list(LABELLED.iterdir()))
+    return index
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_country_filter_takes_any_language_or_code(labelled_index: Path) -> None:
+    kenya = hrhsearch.search("health workers", index=labelled_index, country="Kenya", limit=50)
+    assert kenya and all("Kenya" in p.countries for p in kenya)
+    assert [p.section_id for p in hrhsearch.search("health workers", index=labelled_index, country="Kenia", limit=50)] == \
+        [p.section_id for p in kenya]
+    assert hrhsearch.search("health workers", index=labelled_index, country="KEN", limit=50).total == kenya.total
+
+
+@pytest.mark.parametrize(
+    "option, value, check",
+    [
+        ("region", "AFRO", lambda p: "AFRO" in p.regions),
+        ("region", "PAHO", lambda p: "AMRO" in p.regions),
+        ("org", "WHO", lambda p: "WHO" in p.organisations),
+        ("org", "Organisation mondiale de la Santé", lambda p: "WHO" in p.organisations),
+        ("org", "ministry of health", lambda p: any(o.startswith("Ministry of Health") for o in p.organisations)),
+        ("type", "strategy", lambda p: p.doc_type == "strategy"),
+        ("type", "fact sheet", lambda p: p.doc_type == "factsheet"),
+        ("lang", "fr", lambda p: p.language == "fr"),
+        ("year", "2015..2018", lambda p: 2015 <= p.year <= 2018),
+        ("year", "2019..", lambda p: p.year >= 2019),
+        ("year", "2016", lambda p: p.year == 2016),
+    ],
+)
+def test_each_filter_keeps_only_matching_passages(labelled_index: Path, option: str, value: str, check) -> None:
+    results = hrhsearch.search("health OR santé OR salud OR saúde", index=labelled_index, limit=500, **{option: value})
+    assert results, (option, value)
+    assert all(check(p) for p in results), (option, value)
+
+
+def test_filters_combine_and_values_of_one_filter_are_alternatives(labelled_index: Path) -> None:
+    both = hrhsearch.search("health OR salud", index=labelled_index, country=["Kenya", "Peru"], limit=100)
+    assert {c for p in both for c in p.countries} >= {"Kenya", "Peru"}
+    narrowed = hrhsearch.search("health OR salud", index=labelled_index, country=["Kenya", "Peru"], lang="es", limit=100)
+    assert narrowed and all(p.language == "es" and "Peru" in p.countries for p in narrowed)
+
+
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("country", "Narnia", "no country is called"),
+        ("region", "Atlantis", "is not a WHO region"),
+        ("type", "novel", "is not a document type"),
+        ("year", "2020..2015", "run backwards"),
+        ("year", "last year", "is not a year"),
+        ("org", "Acme Health Trust", "Publishers in this index:"),
+    ],
+)
+def test_a_filter_value_nobody_could_match_is_an_error_that_says_what_to_use(
+        labelled_index: Path, option: str, value: str, words: str) -> None:
+    with pytest.raises(QueryError, match=words):
+        hrhsearch.search("nurses", index=labelled_index, **{option: value})
+
+
+def test_facets_count_every_match_and_agree_with_the_filters(labelled_index: Path) -> None:
+    results = hrhsearch.search("nurses", index=labelled_index, limit=3, facets=True)
+    assert len(results) == 3 and results.total > 3
+    assert set(results.facets) == {"organisation", "year", "country", "region", "type", "language"}
+    assert sum(v.passages for v in results.facets["language"]) == results.total
+    for name, option in (("country", "country"), ("type", "type"), ("region", "region"), ("organisation", "org")):
+        for value in results.facets[name][:3]:
+            filtered = hrhsearch.search("nurses", index=labelled_index, limit=1, **{option: value.value})
+            assert filtered.total == value.passages, (name, value)
+            assert value.documents <= value.passages
+
+
+def test_citation_carries_publisher_year_title_section_and_pages(labelled_index: Path, corpus_index: Path) -> None:
+    [kenya] = [p for p in hrhsearch.search("steering committee OR staffing norms", index=labelled_index, limit=20)
+               if p.path.endswith("kenya-chw-strategy.md")][:1]
+    assert kenya.citation == ('Ministry of Health (Kenya) (2020). Kenya Community Health Strategy 2020–2025, '
+                              '§ "Strategic objectives".')
+    pdf = hrhsearch.search("hardship allowance paid on time", index=corpus_index, limit=1)[0]
+    assert pdf.citation.startswith("Keeping Nurses in Rural Posts") and '§3 "Financial Incentives"' in pdf.citation
+    assert pdf.citation.endswith((f"p. {pdf.page_start}.", f"pp. {pdf.page_start}\u2013{pdf.page_end}."))
+
+
+def test_cite_prints_quotations_with_citations() -> None:
+    result = run("search", "hardship allowance paid on time", "--cite", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    first = result.stdout.split("\n\n")[0].splitlines()
+    assert first[0].startswith("[1] ") and "§3 \"Financial Incentives\"" in first[0]
+    assert first[1].strip().startswith("\u201c") and first[1].strip().endswith("\u201d")
+
+
+@pytest.fixture
+def thesaurus_index(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "chw.md").write_text("# Volunteers\n\nEach community health worker visits forty households a month.\n", "utf-8")
+    (docs / "haf.md").write_text("# Framework\n\nThe HRH Action Framework guides planning.\n", "utf-8")
+    (docs / "fr.md").write_text("# Délégation\n\nLa délégation des tâches aux infirmiers qualifiés réduit "
+                                "les délais de prise en charge dans les centres de santé ruraux du district.\n", "utf-8")
+    (docs / "en.md").write_text("# Task shifting\n\nTask shifting to trained nurses shortens waiting times in "
+                                "rural health centres of the district.\n", "utf-8")
+    hrhsearch.build_index([docs], index=tmp_path / "index", jobs=1)
+    return tmp_path / "index"
+
+
+def test_an_acronym_finds_its_expansion_and_says_so(thesaurus_index: Path) -> None:
+    results = hrhsearch.search("CHW", index=thesaurus_index)
+    assert [Path(p.path).name for p in results] == ["chw.md"]
+    assert str(results.expansions[0]).startswith("CHW \u2192 community health worker")
+    assert ("fr", "agent de santé communautaire") in results.expansions[0].equivalents
+
+
+def test_acronyms_are_case_aware_and_expansion_can_be_turned_off(thesaurus_index: Path) -> None:
+    assert [Path(p.path).name for p in hrhsearch.search("HAF", index=thesaurus_index)] == ["haf.md"]
+    lower = hrhsearch.search("haf", index=thesaurus_index)
+    assert list(lower) == [] and lower.expansions == ()
+    off = hrhsearch.search("CHW", index=thesaurus_index, expand=False)
+    assert list(off) == [] and off.expansions == ()
+
+
+def test_an_english_query_finds_french_passages_and_ranks_its_own_words_first(thesaurus_index: Path) -> None:
+    results = hrhsearch.search("task shifting", index=thesaurus_index)
+    assert [Path(p.path).name for p in results] == ["en.md", "fr.md"]
+    assert results[0].score > 1.5 * results[1].score, "a translation weighs less than the words typed"
+    assert [Path(p.path).name for p in hrhsearch.search("task shifting", index=thesaurus_index, lang="fr")] == ["fr.md"]
+
+
+def test_a_french_query_finds_english_passages_too(thesaurus_index: Path) -> None:
+    results = hrhsearch.search("délégation des tâches", index=thesaurus_index)
+    assert [Path(p.path).name for p in results] == ["fr.md", "en.md"]
+
+
+def test_expansion_does_not_flood_the_golden_queries(corpus_index: Path) -> None:
+    from .test_golden import GOLDEN
+
+    for query, document, _ in GOLDEN:
+        expanded = hrhsearch.search(query, index=corpus_index, limit=3)
+        plain = hrhsearch.search(query, index=corpus_index, limit=3, expand=False)
+        assert Path(expanded[0].path).name == Path(plain[0].path).name == document, query
+
+
+def test_did_you_mean_comes_from_the_index_vocabulary(labelled_index: Path) -> None:
+    results = hrhsearch.search("retension of nurces", index=labelled_index)
+    assert results.suggestion == "retention of nurses"
+    assert hrhsearch.search("retention of nurses", index=labelled_index).suggestion is None
+    assert hrhsearch.search("zzqxv", index=labelled_index).suggestion is None  # nothing close: no guess
+
+
+def test_the_cli_shows_expansions_suggestions_and_facets(labelled_index: Path) -> None:
+    result = run("search", "CHW", "retension", "--index", str(labelled_index), "--facets")
+    assert result.exit_code == 0, result.output
+    assert "Expanded: CHW \u2192 community health worker" in result.stderr
+    assert "Did you mean: CHW retention" in result.stderr
+    assert "Facets over" in result.stdout and "country" in result.stdout
+    data = json.loads(run("search", "CHW", "retension", "--index", str(labelled_index), "--facets", "--json").stdout)
+    assert data["suggestion"] == "CHW retention"
+    assert data["expansions"][0]["term"] == "CHW"
+    assert {"language": "en", "text": "community health worker"} in data["expansions"][0]["equivalents"]
+    assert data["facets"]["language"] and {"value", "passages", "documents"} == set(data["facets"]["language"][0])
+    assert {"organisations", "countries", "regions", "doc_type", "citation"} <= set(data["passages"][0])
+    off = json.loads(run("search", "CHW", "--index", str(labelled_index), "--no-expand", "--json").stdout)
+    assert off["expansions"] == []
+
+
+def test_filters_in_the_cli(labelled_index: Path) -> None:
+    result = run("search", "nurses", "--index", str(labelled_index), "--region", "AMRO", "--year", "2015..2020",
+                 "--type", "assessment", "--json")
+    passages = json.loads(result.stdout)["passages"]
+    assert passages and all("AMRO" in p["regions"] and 2015 <= p["year"] <= 2020 and p["doc_type"] == "assessment"
+                            for p in passages)
+    bad = run("search", "nurses", "--index", str(labelled_index), "--country", "Narnia")
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.output
