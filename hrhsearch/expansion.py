@@ -58,10 +58,29 @@ def _tables() -> tuple[dict, dict, int]:
     return acronyms, terms, longest
 
 
+@lru_cache(maxsize=1)
+def _first_stems() -> frozenset[tuple[str, str]]:
+    """(language, stem) of every term's first word: a run of query words that starts with none of
+    these cannot name a term, whatever follows."""
+    _, terms, _ = _tables()
+    return frozenset((language, stems[0]) for language, stems in terms if stems)
+
+
+@lru_cache(maxsize=4096)
+def could_start(word: str) -> bool:
+    acronyms, _, _ = _tables()
+    if (word,) in acronyms or (word[:-1],) in acronyms:
+        return True
+    first = _first_stems()
+    return any((language, stems[0]) in first for language in vocabulary.LANGUAGES
+               if (stems := _stems(language, word)))
+
+
 def _stems(language: str, text: str) -> tuple[str, ...]:
     return tuple(t.text for t in schema.analyzer(language)(text))
 
 
+@lru_cache(maxsize=4096)
 def lookup(words: tuple[str, ...]) -> vocabulary.Entry | None:
     """The entry these words name: an acronym as written (or with a plural "s"), or a term in any
     of its languages, compared stem by stem, so that "nurses" finds "nurse"."""
@@ -104,24 +123,29 @@ def expand(q: query.Query, text: str, user_fields: set[str], head_fields: set[st
             return tuple(sub.words)
         return None
 
+    built: dict[tuple, list[query.Query]] = {}  # a word repeated in a query is widened once
+
     def widen(leaves: list[query.Query], words: tuple[str, ...], entry: vocabulary.Entry,
               parent: type) -> query.Query:
-        forms = equivalents(entry, words)
-        if not forms:
-            return leaves[0] if len(leaves) == 1 else parent(leaves)
-        start, end = getattr(leaves[0], "startchar", None), getattr(leaves[-1], "endchar", None)
-        typed_text = text[start:end] if start is not None and end is not None else " ".join(words)
-        found.append(Expansion(typed_text.strip("\"'"), forms))
-        fieldname = leaves[0].field()
+        typed = leaves[0] if len(leaves) == 1 else parent(leaves)
+        key = (words, leaves[0].field())
+        if key not in built:
+            built[key] = _others(words, entry, leaves[0].field())
+            if built[key]:
+                start, end = getattr(leaves[0], "startchar", None), getattr(leaves[-1], "endchar", None)
+                typed_text = text[start:end] if start is not None and end is not None else " ".join(words)
+                found.append(Expansion(typed_text.strip("\"'"), equivalents(entry, words)))
+        return BestOf([typed, *built[key]]) if built[key] else typed
+
+    def _others(words: tuple[str, ...], entry: vocabulary.Entry, fieldname: str) -> list[query.Query]:
         typed_weight = _typed_weight(words, idf)
         others = []
-        for language, form in forms:
+        for language, form in equivalents(entry, words):
             found_form = _search_form(language, form, fieldname, head_fields, text_fields, head_boost)
             if found_form is not None:
                 form_query, stems = found_form
                 others.append(form_query.with_boost(WEIGHT * min(1.0, typed_weight / _form_weight(language, stems, idf))))
-        typed = leaves[0] if len(leaves) == 1 else parent(leaves)
-        return BestOf([typed, *others])
+        return others
 
     def walk(q: query.Query) -> query.Query:
         words = leaf_words(q)
@@ -138,6 +162,11 @@ def expand(q: query.Query, text: str, user_fields: set[str], head_fields: set[st
         out: list[query.Query] = []
         i = 0
         while i < len(subs):
+            start = leaf_words(subs[i])
+            if not start or not could_start(start[0]):
+                out.append(walk(subs[i]))
+                i += 1
+                continue
             for n in range(min(longest, len(subs) - i), 0, -1):
                 run = subs[i : i + n]
                 parts = [leaf_words(s) for s in run]

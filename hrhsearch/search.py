@@ -203,6 +203,7 @@ def accent_fold(text: str) -> str:
 
 
 FEW_RESULTS = 3  # fewer passages than this, or a word the index has never seen: suggest a spelling
+MAX_SPELLED_WORDS = 12  # a longer query is pasted text, not typed: no spelling suggestions
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,8 @@ def _hits(searcher, parsed: Parsed, limit: int, filters: Filters, terms: bool):
 def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters: Filters, expand: bool) -> str | None:
     """The query with each word the index does not know (or, when little was found, knows least)
     replaced by the nearest word it does know, if that finds more."""
+    if len(parsed.words) > MAX_SPELLED_WORDS:
+        return None
     reader = searcher.reader()
     corrector = None
     text, shift = parsed.text, 0
