@@ -43,3 +43,14 @@ def test_package_version_matches_setup_cfg() -> None:
     config = configparser.ConfigParser()
     config.read(REPO / "setup.cfg")
     assert config["metadata"]["version"] == hrhsearch.__version__
+
+
+def test_readme_metadata_tables_are_the_measured_ones() -> None:
+    from .labelled import measure
+
+    for group, heading in (("written", "**Written"), ("heldout", "**Held out")):
+        labelled = measure.labels()[group]
+        rows = measure.table(measure.measure(labelled), len(labelled)).splitlines()[2:]
+        section = README[README.index(heading):]
+        for row in rows:
+            assert row in section, row
