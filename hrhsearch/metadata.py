@@ -246,9 +246,8 @@ def _year(document: Document, cover: list[str], colophon: list[str]) -> int | No
 def _cover_date(line: str) -> re.Match | None:
     """A date that is a short line or ends one ("Press release, 15 November 2021"); a date inside a
     sentence ("On July 14, 2011, nearly 100 people ...") is an event's."""
-    found = None
-    for found in _DATED.finditer(line):
-        pass
+    dates = list(_DATED.finditer(line))
+    found = dates[-1] if dates else None
     if found and (len(line.split()) <= COVER_DATE_WORDS or not line[found.end():].strip(" .;)")):
         return found
     return None

@@ -4,7 +4,10 @@ A query is parsed once with Whoosh's syntax (AND/OR/NOT, "phrases", field:term, 
 grouping) against language-neutral virtual fields, then every word is re-analyzed for each
 language and matched against that language's stemmed fields. Terms are OR-ed with a coordination
 bonus, so a long question ranks passages matching most of its words first instead of requiring
-all of them.
+all of them. Before that, the HRH thesaurus widens the words it knows (``expansion``).
+
+``search`` also applies filters and counts facets (``facets``), builds each passage's citation
+(``citation``) and, when a query finds little, suggests one in the index's own words.
 """
 
 from __future__ import annotations
@@ -70,14 +73,10 @@ class Parsed:
     text: str
 
 
-def parse(text: str, ranking: Ranking = Ranking()) -> query.Query:
-    """A user's query string to a Whoosh query over the index's per-language fields."""
-    return parse_query(text, ranking).query
-
-
 def parse_query(text: str, ranking: Ranking = Ranking(), expand: bool = True, searcher=None) -> Parsed:
-    """``text`` parsed, checked and widened with the thesaurus; with a ``searcher``, the index's
-    statistics weigh the thesaurus' forms."""
+    """A user's query string to a Whoosh query over the index's per-language fields: parsed,
+    checked and widened with the thesaurus; with a ``searcher``, the index's statistics weigh the
+    thesaurus' forms."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(text, f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}. "
                                "Search for its key words instead.")
