@@ -144,3 +144,17 @@ def test_labelled_documents_are_in_every_language() -> None:
     languages = {label["language"] for label in measure.labels()["written"].values()}
     assert languages == {"en", "fr", "es", "pt"}
     assert {Path(p).suffix for p in measure.labels()["written"]} >= {".md", ".txt", ".html", ".rst"}
+
+
+def test_an_html_page_names_its_publisher_date_and_address_in_meta_tags(tmp_path: Path) -> None:
+    from hrhsearch.ingest import extract
+
+    page = tmp_path / "page.html"
+    page.write_text("""<html><head><title>Nursing workforce brief</title>
+<meta name="citation_publication_date" content="2021/05/04">
+<link rel="canonical" href="https://www.paho.org/en/documents/nursing-brief">
+</head><body><h1>Nursing workforce brief</h1><p>Nurses in Chile and Peru.</p></body></html>""", "utf-8")
+    doc = extract(page)
+    assert (doc.year, doc.url) == (2021, "https://www.paho.org/en/documents/nursing-brief")
+    meta = describe(doc, split(doc))
+    assert meta.organisations == ("PAHO",) and meta.year == 2021 and "AMRO" in meta.regions

@@ -20,6 +20,10 @@ _BLOCK = frozenset(
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# <meta> names that say who published a page and when, most specific first.
+_PUBLISHER = ("citation_publisher", "dc.publisher", "og:site_name", "author", "dc.creator")
+_DATE = ("citation_publication_date", "citation_date", "dc.date", "article:published_time", "date")
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
 class _Collector(HTMLParser):
@@ -34,8 +38,11 @@ class _Collector(HTMLParser):
         self._in_title = False
         self._heading: int = 0
         self._pre = 0
+        self.meta: dict[str, str] = {}  # <meta name=... content=...>, and the canonical address as "url"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("meta", "link"):
+            self._remember(tag, dict(attrs))
         if tag == "title":
             self._in_title = True
         if tag in _DROPPED:
@@ -61,8 +68,17 @@ class _Collector(HTMLParser):
                 self._pre = max(0, self._pre - 1)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("meta", "link"):
+            self._remember(tag, dict(attrs))
         if tag in _BLOCK:
             self._flush()
+
+    def _remember(self, tag: str, attrs: dict[str, str | None]) -> None:
+        if tag == "link" and (attrs.get("rel") or "").lower() == "canonical" and attrs.get("href"):
+            self.meta.setdefault("url", attrs["href"] or "")
+        name = (attrs.get("name") or attrs.get("property") or "").lower()
+        if tag == "meta" and name and attrs.get("content"):
+            self.meta.setdefault("url" if name == "og:url" else name, clean(attrs["content"] or ""))
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
@@ -91,17 +107,25 @@ class _Collector(HTMLParser):
 
 def parse_html(markup: str) -> tuple[str, list[Block]]:
     """Markup (a page or a fragment) to its title and blocks."""
+    title, blocks, _ = _parse(markup)
+    return title, blocks
+
+
+def _parse(markup: str) -> tuple[str, list[Block], dict[str, str]]:
     collector = _Collector()
     collector.feed(markup)
     collector.close()
-    return clean(collector.title), collector.blocks
+    return clean(collector.title), collector.blocks, collector.meta
 
 
 def extract(path: Path) -> Document:
     data = path.read_bytes()
     declared = _CHARSET.search(data[:4096])
     markup = decode(data, str(path), declared.group(1).decode("ascii") if declared else None)
-    title, blocks = parse_html(markup)
+    title, blocks, meta = _parse(markup)
     if not title:
         title = next((b.text for b in blocks if b.is_heading), "") or path.stem
-    return Document(path=str(path), format="html", title=title, blocks=tuple(blocks))
+    year = next((_YEAR.search(meta[k]) for k in _DATE if k in meta and _YEAR.search(meta[k])), None)
+    return Document(path=str(path), format="html", title=title, blocks=tuple(blocks),
+                    year=int(year.group(1)) if year else None,
+                    author=next((meta[k] for k in _PUBLISHER if meta.get(k)), ""), url=meta.get("url", ""))
