@@ -427,7 +427,6 @@ def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections
             # field of text; the head field adds a smaller bonus for matching the title or a heading.
             **{schema.body_field(s.language): f"{head}\n{s.text}", schema.head_field(s.language): head},
             **_catalogue_fields(s),
-            words=f"{head}\n{s.text}",
         )
     writer.add_document(
         section_id=f"doc:{first.doc_id}", doc_id=first.doc_id, kind=schema.DOCUMENT, path=str(file),

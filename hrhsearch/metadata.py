@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from . import vocabulary
 from .records import Document, Metadata, Section
@@ -85,7 +86,7 @@ def annotate(sections: list[Section], meta: Metadata) -> list[Section]:
     """Each passage with its document's record, and with the countries it names itself."""
     annotated = []
     for section in sections:
-        own = [name for name, _, _ in vocabulary.country_matcher().find(section.text)]
+        own = _countries_in(section.text)
         countries = tuple(dict.fromkeys((*meta.countries, *own)))
         regions = tuple(dict.fromkeys((*meta.regions, *(vocabulary.country_by_name(c).region for c in own))))
         annotated.append(replace(section, organisations=meta.organisations, countries=countries, regions=regions,
@@ -131,9 +132,15 @@ def _country_weights(document: Document, sections: list[Section]) -> Counter:
     for section in sections:
         for name, _, _ in find(" ".join(section.heading)):
             weights[name] += 1
-        for name, _, _ in find(section.text):
+        for name in _countries_in(section.text):
             weights[name] += 1
     return weights
+
+
+@lru_cache(maxsize=256)
+def _countries_in(text: str) -> tuple[str, ...]:
+    """Every country a passage names, in order; each passage is read twice (weights, then annotation)."""
+    return tuple(name for name, _, _ in vocabulary.country_matcher().find(text))
 
 
 def _main_countries(weights: Counter, title: str, cover: list[str], words: int) -> tuple[str, ...]:
@@ -270,23 +277,32 @@ def _doc_type(document: Document, cover: list[str], front: list[str]) -> str:
     text = "\n".join(b.text for b in document.blocks)
     scores: Counter = Counter()
     first_in_title: dict[str, int] = {}
-    for kind in vocabulary.doc_types():
-        places = [_phrase_at(title, cue) for cue in kind.title]
-        places = [p for p in places if p is not None]
-        if places:
-            scores[kind.key] += 5
-            first_in_title[kind.key] = min(places)
-        scores[kind.key] += 3 * any(_phrase_at(cover_text, cue) is not None for cue in kind.title)
-        scores[kind.key] += 2 * sum(_phrase_at(opening, cue) is not None for cue in kind.front)
-        marked = [mark for mark in kind.marks if re.search(mark, text, re.MULTILINE)]
+    for kind, (title_cues, front_cues, marks) in zip(vocabulary.doc_types(), _cues()):
+        if title_cues:
+            found = title_cues.search(title)
+            if found:
+                scores[kind.key] += 5
+                first_in_title[kind.key] = found.start()
+            scores[kind.key] += 3 * bool(title_cues.search(cover_text))
+        if front_cues:
+            scores[kind.key] += 2 * len({m.group(0) for m in front_cues.finditer(opening)})
+        marked = [mark for mark in marks if mark.search(text)]
         if len(marked) >= 2:  # one mark can be chance ("Background" heads many reports); two are structure
-            scores[kind.key] += sum(kind.mark_weight * (2 if re.search(mark, cover_lines, re.MULTILINE) else 1)
-                                    for mark in marked)
+            scores[kind.key] += sum(kind.mark_weight * (2 if mark.search(cover_lines) else 1) for mark in marked)
     order = [kind.key for kind in vocabulary.doc_types()]
     best = max(order, key=lambda key: (scores[key], -first_in_title.get(key, 10**6), -order.index(key)))
     return best if scores[best] >= MIN_TYPE_SCORE else "report"
 
 
-def _phrase_at(folded_text: str, cue: str) -> int | None:
-    found = re.search(r"(?<!\w)" + re.escape(vocabulary.fold(cue)) + r"(?!\w)", folded_text)
-    return found.start() if found else None
+@lru_cache(maxsize=1)
+def _cues() -> list[tuple[re.Pattern | None, re.Pattern | None, list[re.Pattern]]]:
+    """Each type's title and opening cues as one pattern each (whole words, folded), and its marks."""
+
+    def alternation(cues: tuple[str, ...]) -> re.Pattern | None:
+        if not cues:
+            return None
+        words = sorted({vocabulary.fold(cue) for cue in cues}, key=len, reverse=True)
+        return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+
+    return [(alternation(kind.title), alternation(kind.front), [re.compile(m, re.MULTILINE) for m in kind.marks])
+            for kind in vocabulary.doc_types()]

@@ -18,7 +18,7 @@ from whoosh import columns, fields
 from whoosh.analysis import Analyzer, CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 3  # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata, facets, spelling
+SCHEMA_VERSION = 3  # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)
@@ -88,9 +88,6 @@ def build() -> fields.Schema:
         doc_type=fields.STORED,
         metadata=fields.STORED,  # a document record's whole catalogue entry, weighted mentions included
         facets=fields.COLUMN(columns.VarBytesColumn()),
-        # Every word as written, lower-cased but neither stemmed nor folded: the vocabulary that
-        # "did you mean" suggestions come from.
-        words=fields.TEXT(analyzer=RegexTokenizer() | LowercaseFilter(), phrase=False),
         title=fields.STORED,
         heading=fields.STORED,
         text=fields.STORED,

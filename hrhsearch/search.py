@@ -201,7 +201,6 @@ def accent_fold(text: str) -> str:
     return text.translate(accent_map)
 
 
-FEW_RESULTS = 3  # fewer passages than this, or a word the index has never seen: suggest a spelling
 MAX_SPELLED_WORDS = 12  # a longer query is pasted text, not typed: no spelling suggestions
 
 
@@ -274,21 +273,15 @@ def _hits(searcher, parsed: Parsed, limit: int, filters: Filters, terms: bool):
 
 
 def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters: Filters, expand: bool) -> str | None:
-    """The query with each word the index does not know (or, when little was found, knows least)
-    replaced by the nearest word it does know, if that finds more."""
+    """The query with each word the index does not hold replaced by the nearest word it does, if
+    that finds more."""
     if len(parsed.words) > MAX_SPELLED_WORDS:
         return None
-    reader = searcher.reader()
-    corrector = None
     text, shift = parsed.text, 0
     for word, start, end in parsed.words:
-        lowered = word.lower()
-        frequency = reader.doc_frequency("words", lowered)
-        if frequency and (total >= FEW_RESULTS or frequency > 1):
-            continue
-        corrector = corrector or searcher.corrector("words")
-        better = next((s for dist in (1, 2) for s in corrector.suggest(lowered, limit=3, maxdist=dist, prefix=1)
-                       if reader.doc_frequency("words", s) > frequency), None)
+        if _frequency(searcher, word) or word.lower() in schema.stop_words():
+            continue  # a word the index holds is not a misspelling, however little it finds
+        better = _nearest_word(searcher, word)
         if better:
             text = text[: start + shift] + better + text[end + shift :]
             shift += len(better) - (end - start)
@@ -299,6 +292,52 @@ def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters:
     except QueryError:
         return None
     return text if found > total else None
+
+
+def _frequency(searcher, word: str) -> int:
+    """In how many passages a word's stem appears, in the language where it is most common."""
+    return max((searcher.doc_frequency(f"body_{lang}", stems[0]) for lang in schema.FIELD_LANGUAGES
+                if (stems := [t.text for t in schema.analyzer(lang)(word)])), default=0)
+
+
+def _nearest_word(searcher, word: str) -> str | None:
+    """The nearest stem the index holds (Whoosh's corrector, over each language's text field,
+    within one letter, then two), written as a passage that holds it writes it."""
+    for distance in (1, 2):
+        candidates = []
+        for lang in schema.FIELD_LANGUAGES:
+            stems = [t.text for t in schema.analyzer(lang)(word)]
+            if not stems:
+                continue
+            fieldname = f"body_{lang}"
+            for stem in searcher.corrector(fieldname).suggest(stems[0], limit=3, maxdist=distance, prefix=1):
+                candidates.append((searcher.doc_frequency(fieldname, stem), lang, stem))
+        if candidates:
+            _, lang, stem = max(candidates)
+            return _surface(searcher, lang, stem, word.lower())
+    return None
+
+
+def _surface(searcher, lang: str, stem: str, typed: str) -> str | None:
+    """How the passages write a stem, in the form nearest to what was typed ("nurses", not "nursing",
+    for "nurces")."""
+    fieldname = f"body_{lang}"
+    forms: set[str] = set()
+    for hit in searcher.search(query.Term(fieldname, stem), limit=5):
+        text = " ".join((hit["title"], *hit["heading"], hit["text"]))
+        forms.update(text[t.startchar : t.endchar].lower()
+                     for t in schema.analyzer(lang)(text, chars=True, removestops=False) if t.text == stem)
+    return min(forms, key=lambda form: (_distance(form, typed), form)) if forms else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, for choosing among a few short words."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
 
 
 def _passage(rank: int, hit) -> Passage:

@@ -105,7 +105,7 @@ class Matcher:
             else:
                 table = self._loose if name[:1].islower() else self._proper
                 table.setdefault(tuple(w.casefold() for w in words), owner)
-        self._starts = {key[0] for key in self._exact} | {key[0] for key in (*self._proper, *self._loose)}
+        self._starts = {key[0].casefold() for key in (*self._exact, *self._proper, *self._loose)}
         self._longest = max(map(len, [*self._exact, *self._proper, *self._loose]), default=1)
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
@@ -124,7 +124,8 @@ class Matcher:
         return found
 
     def _could_start(self, word: str) -> bool:
-        return any(w in self._starts or w.casefold() in self._starts for w in _singulars(word))
+        folded = word.casefold()
+        return folded in self._starts or (folded.endswith("s") and any(w in self._starts for w in _singulars(folded)))
 
     def _match_at(self, tokens: list[tuple[str, int, int]], i: int) -> tuple[str, int] | None:
         capital = tokens[i][0][:1].isupper()
@@ -297,3 +298,6 @@ def thesaurus() -> tuple[Entry, ...]:
 def preload() -> None:
     """Read every vocabulary that reading a document needs."""
     country_matcher(), organisation_matcher(), region_matcher(), doc_types(), load_organisation_words()
+    from .metadata import _cues
+
+    _cues()
