@@ -131,7 +131,7 @@ def search(query: tuple[str, ...], index: Path | None, limit: int, country: tupl
 
     Example:
 
-        hrhsearch search rural retention of nurses --region AFRO --year 2010..2020 --facets
+        hrhsearch search rural retention of nurses --year 2015..2025 --type toolkit --facets
     """
     if index is None:
         hrhsearch.ensure_default_index(say=lambda message: click.echo(message, err=True))
