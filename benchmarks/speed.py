@@ -1,0 +1,267 @@
+"""Speed and memory on the mixed corpus: hrhsearch against peers on the same files, in one run.
+
+    python -m pip install -e '.[bench]'
+    sudo apt-get install recollcmd poppler-utils     # Recoll, and the PDF filter it uses
+    python benchmarks/speed.py
+
+The mixed corpus is ../shared/seeds, ../shared/hrh-docs (its PDFs, texts and the broken PDFs in odd/),
+corpus/ and the CACM collection's 3,204 HTML files, copied into benchmarks/work/mixed. Measured, each
+as a whole process where it is one, wall time and peak RSS from GNU time:
+
+- ingest + index: ``hrhsearch index`` with ``--jobs`` at its default (all cores) and with ``--jobs 1``;
+  ``recollindex`` on the same folder.
+- the writing alone, on the same passages: hrhsearch's writer (what ``index`` does after extraction)
+  against plain Whoosh and tantivy indexing the same passage texts, so that our overhead shows apart
+  from PDF and HTML extraction.
+- PDF text extraction: pdfminer.six with hrhsearch's settings against pypdfium2, pages per second.
+- a search as a whole process, start-up included: ``hrhsearch search`` against ``recollq``, median of 9.
+
+Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/README.md holds the last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = REPO.parent / "shared"
+WORK = HERE / "work"
+RESULTS = HERE / "results"
+MIXED = WORK / "mixed"
+QUERIES = ("rural retention of nurses", "community health workers", "human resources information system",
+           "recursos humanos", "formation continue sages-femmes", "time sharing system")
+
+
+def mixed_corpus() -> Path:
+    """The files, copied once: Recoll and hrhsearch must read exactly the same ones."""
+    if MIXED.is_dir():
+        return MIXED
+    staging = MIXED.with_name("mixed.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    for source, name in ((SHARED / "seeds", "seeds"), (SHARED / "hrh-docs", "hrh-docs"), (REPO / "corpus", "corpus")):
+        shutil.copytree(source, staging / name, ignore=shutil.ignore_patterns("README.md", "SOURCES.md", "NOTES.md"))
+    with tarfile.open(SHARED / "benchmarks" / "cacm" / "cacm.tar.gz") as archive:
+        members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".html")]
+        archive.extractall(staging / "cacm", members=members, filter="data")
+    for folder in staging.rglob("*"):
+        if folder.is_dir():
+            folder.chmod(0o755)
+    for file in staging.rglob("*"):
+        if file.is_file():
+            file.chmod(0o644)
+    staging.rename(MIXED)
+    return MIXED
+
+
+def timed(command: list[str], env: dict | None = None) -> dict:
+    """Wall seconds and peak RSS (MB) of a whole process, from GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *command], capture_output=True,
+                              text=True, env=env, check=False)
+        seconds = time.perf_counter() - started
+        rss = int(report.read().strip().splitlines()[-1]) / 1024
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"{command[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(rss, 1), "stdout": done.stdout}
+
+
+def corpus_size(folder: Path) -> dict:
+    files = [f for f in folder.rglob("*") if f.is_file()]
+    return {"files": len(files), "mb": round(sum(f.stat().st_size for f in files) / 1e6, 2),
+            "pdf_pages": sum(_pdf_pages(f) for f in files if f.suffix == ".pdf")}
+
+
+def _pdf_pages(path: Path) -> int:
+    import pypdfium2
+
+    try:
+        return len(pypdfium2.PdfDocument(path))
+    except Exception:  # noqa: BLE001 - encrypted or broken: no pages read
+        return 0
+
+
+# ---- ingest + index as whole processes ----------------------------------------------------------
+
+def hrhsearch_index(folder: Path, jobs: int | None) -> dict:
+    index = WORK / f"speed-index-{jobs or 'default'}"
+    shutil.rmtree(index, ignore_errors=True)
+    command = [sys.executable, "-m", "hrhsearch", "index", str(folder), "--index", str(index), "--json"]
+    result = timed(command + (["--jobs", str(jobs)] if jobs else []))
+    report = json.loads(result.pop("stdout"))
+    result.update(sections=report["sections"], files_indexed=report["added"], failed=len(report["failed"]),
+                  index_mb=round(_folder_mb(index), 1))
+    return result
+
+
+def recoll_index(folder: Path) -> dict | None:
+    if not shutil.which("recollindex"):
+        return None
+    config = WORK / "recoll-config"
+    shutil.rmtree(config, ignore_errors=True)
+    config.mkdir(parents=True)
+    (config / "recoll.conf").write_text(f"topdirs = {folder}\nfollowLinks = 0\n", "utf-8")
+    result = timed(["recollindex", "-c", str(config), "-z"])
+    result.pop("stdout")
+    result["index_mb"] = round(_folder_mb(config / "xapiandb"), 1)
+    return result
+
+
+def _folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+# ---- the writing alone, on the same passages ----------------------------------------------------
+
+def prepared(folder: Path) -> list:
+    """Every file read and sectioned once, outside the clock."""
+    from hrhsearch.index import walk
+    from hrhsearch.workers import Prepared, prepare
+
+    done = []
+    for root, file, problem in walk([folder]):
+        result = None if problem else prepare(file)
+        if isinstance(result, Prepared):
+            done.append((root, file, file.stat(), result))
+    return done
+
+
+def write_hrhsearch(files: list) -> float:
+    from hrhsearch.index import COMMIT_EVERY, _write_document, create_index
+
+    target = WORK / "speed-writer"
+    shutil.rmtree(target, ignore_errors=True)
+    started = time.perf_counter()
+    whoosh = create_index(target).whoosh()
+    writer = whoosh.writer()
+    for n, (root, file, st, result) in enumerate(files, start=1):
+        _write_document(writer, root, file, st, result.sections, result.metadata)
+        if n % COMMIT_EVERY == 0:
+            writer.commit()
+            writer = whoosh.writer()
+    writer.commit()
+    return time.perf_counter() - started
+
+
+def write_whoosh(texts: list[str]) -> float:
+    from whoosh import fields, index
+    from whoosh.analysis import StemmingAnalyzer
+
+    target = WORK / "speed-whoosh"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT(analyzer=StemmingAnalyzer(), stored=True))
+    started = time.perf_counter()
+    writer = index.create_in(str(target), schema).writer()
+    for n, text in enumerate(texts):
+        writer.add_document(id=str(n), text=text)
+    writer.commit()
+    return time.perf_counter() - started
+
+
+def write_tantivy(texts: list[str]) -> float:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True)
+    builder.add_text_field("text", stored=True, tokenizer_name="en_stem")
+    target = WORK / "speed-tantivy"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    started = time.perf_counter()
+    idx = tantivy.Index(builder.build(), path=str(target))
+    writer = idx.writer()
+    for n, text in enumerate(texts):
+        writer.add_document(tantivy.Document(id=str(n), text=text))
+    writer.commit()
+    writer.wait_merging_threads()
+    return time.perf_counter() - started
+
+
+# ---- PDF extraction -------------------------------------------------------------------------------
+
+def pdf_extraction(folder: Path) -> dict:
+    import pypdfium2
+
+    from hrhsearch.errors import ExtractionError
+    from hrhsearch.ingest import pdf
+
+    pdfs = sorted(folder.rglob("*.pdf"))
+    pages = {"pdfminer": 0, "pypdfium2": 0}
+    seconds = {"pdfminer": 0.0, "pypdfium2": 0.0}
+    for path in pdfs:
+        started = time.perf_counter()
+        try:
+            pages["pdfminer"] += pdf.extract(path).pages or 0
+        except ExtractionError:
+            pass
+        seconds["pdfminer"] += time.perf_counter() - started
+        started = time.perf_counter()
+        try:
+            document = pypdfium2.PdfDocument(path)
+            for page in document:
+                page.get_textpage().get_text_range()
+                pages["pypdfium2"] += 1
+        except Exception:  # noqa: BLE001 - encrypted or broken
+            pass
+        seconds["pypdfium2"] += time.perf_counter() - started
+    return {name: {"pages": pages[name], "seconds": round(seconds[name], 2),
+                   "pages_per_second": round(pages[name] / seconds[name], 1) if seconds[name] else None}
+            for name in pages}
+
+
+# ---- a search as a whole process ----------------------------------------------------------------
+
+def search_process(index: Path) -> dict:
+    runs = {"hrhsearch": [], "recollq": []}
+    for _ in range(9):
+        for query in QUERIES[:1]:
+            runs["hrhsearch"].append(timed([sys.executable, "-m", "hrhsearch", "search", query, "--index", str(index),
+                                            "--limit", "10"]))
+            if shutil.which("recollq"):
+                runs["recollq"].append(timed(["recollq", "-c", str(WORK / "recoll-config"), "-n", "10", query]))
+    return {name: {"median_seconds": round(statistics.median(r["seconds"] for r in done), 3),
+                   "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in done), 1)}
+            for name, done in runs.items() if done}
+
+
+def main() -> None:
+    if not SHARED.is_dir():
+        raise SystemExit(f"The shared data is not at {SHARED}; this benchmark needs it.")
+    folder = mixed_corpus()
+    results: dict = {"corpus": corpus_size(folder)}
+    print(f"corpus: {results['corpus']}", file=sys.stderr)
+    results["recoll"] = recoll_index(folder)
+    print(f"recoll: {results['recoll']}", file=sys.stderr)
+    results["hrhsearch_jobs_default"] = hrhsearch_index(folder, None)
+    print(f"hrhsearch: {results['hrhsearch_jobs_default']}", file=sys.stderr)
+    results["hrhsearch_jobs_1"] = hrhsearch_index(folder, 1)
+    print(f"hrhsearch --jobs 1: {results['hrhsearch_jobs_1']}", file=sys.stderr)
+    files = prepared(folder)
+    texts = [f"{s.title}\n{' '.join(s.heading)}\n{s.text}" for *_, result in files for s in result.sections]
+    results["writing"] = {"sections": len(texts), "hrhsearch": round(write_hrhsearch(files), 2),
+                          "whoosh": round(write_whoosh(texts), 2), "tantivy": round(write_tantivy(texts), 2)}
+    print(f"writing: {results['writing']}", file=sys.stderr)
+    results["pdf"] = pdf_extraction(folder)
+    print(f"pdf: {results['pdf']}", file=sys.stderr)
+    results["search_process"] = search_process(WORK / "speed-index-default")
+    print(f"search: {results['search_process']}", file=sys.stderr)
+    results["machine"] = f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "speed.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
