@@ -138,7 +138,7 @@ def prepared(folder: Path) -> list:
 
 
 def write_hrhsearch(files: list) -> float:
-    from hrhsearch.index import COMMIT_EVERY, _write_document, create_index
+    from hrhsearch.index import COMMIT_EVERY, _write_document, create_index, merge_tiers
 
     target = WORK / "speed-writer"
     shutil.rmtree(target, ignore_errors=True)
@@ -148,9 +148,9 @@ def write_hrhsearch(files: list) -> float:
     for n, (root, file, st, result) in enumerate(files, start=1):
         _write_document(writer, root, file, st, result.sections, result.metadata)
         if n % COMMIT_EVERY == 0:
-            writer.commit()
+            writer.commit(mergetype=merge_tiers)
             writer = whoosh.writer()
-    writer.commit()
+    writer.commit(mergetype=merge_tiers)
     return time.perf_counter() - started
 
 

