@@ -17,6 +17,14 @@ as a whole process where it is one, wall time and peak RSS from GNU time:
 - a search as a whole process, start-up included: ``hrhsearch search`` against ``recollq``, median of 9.
 
 Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/README.md holds the last.
+
+    python benchmarks/speed.py scale 10000 100000    # the scaling runs, by number of sections
+
+The scaling runs generate a corpus of Markdown files, 20 sections each, from the sentences of the mixed
+corpus (shuffled with a fixed seed, so every run reads the same text), and measure at each size: index
+time and peak RSS, index size, query latency (p50/p95/p99 over 1-, 2- and 5-word queries, a phrase and
+a filtered query, each with snippets and highlights) for hrhsearch, plain Whoosh and tantivy on the
+same passages, and ``hrhsearch search`` as a whole process. Results go to benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -263,5 +271,195 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
+# ---- scaling ------------------------------------------------------------------------------------
+
+SECTIONS_PER_FILE = 20
+WORDS_PER_SECTION = 180
+
+
+def sentence_pool() -> list[str]:
+    import re
+
+    files = prepared(mixed_corpus())
+    pool = [s for *_, result in files for section in result.sections
+            for s in re.split(r"(?<=[.!?])\s+", " ".join(section.text.split())) if 6 <= len(s.split()) <= 60]
+    return sorted(set(pool))
+
+
+def generate(sections: int, pool: list[str]) -> Path:
+    import random
+
+    folder = WORK / f"scale-{sections}"
+    if folder.is_dir():
+        return folder
+    from hrhsearch import vocabulary
+
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    rng = random.Random(sections)
+    countries = [c.name for c in vocabulary.countries()]
+    publishers = [o.name for o in vocabulary.organisations()]
+    for n in range(sections // SECTIONS_PER_FILE):
+        lines = [f"---\ntitle: Workforce report {n}\ndate: {rng.randint(2000, 2024)}\n"
+                 f"author: {rng.choice(publishers)}\n---\n", f"# Workforce report {n}\n",
+                 f"This report is about {rng.choice(countries)}.\n"]
+        for k in range(SECTIONS_PER_FILE):
+            words, body = 0, []
+            while words < WORDS_PER_SECTION:
+                sentence = rng.choice(pool)
+                body.append(sentence)
+                words += len(sentence.split())
+            lines.append(f"## Section {k}\n\n{' '.join(body)}\n")
+        (staging / f"report-{n:06d}.md").write_text("\n".join(lines), "utf-8")
+    staging.rename(folder)
+    return folder
+
+
+def queries(pool: list[str], count: int = 40) -> dict[str, list[str]]:
+    import random
+
+    rng = random.Random(7)
+    words = [w.strip(".,;:()\"'").lower() for s in pool for w in s.split()]
+    common = sorted({w for w in words if len(w) > 4 and w.isalpha()})
+    pick = lambda k: [" ".join(rng.sample(common, k)) for _ in range(count)]  # noqa: E731
+    phrases = [" ".join(s.split()[2:4]) for s in rng.sample(pool, count)]
+    return {"1 word": pick(1), "2 words": pick(2), "5 words": pick(5), "phrase": [f'"{p}"' for p in phrases],
+            "filtered": pick(2)}
+
+
+def latencies(run, queries_by_kind: dict[str, list[str]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for kind, texts in queries_by_kind.items():
+        times = []
+        for text in texts:
+            started = time.perf_counter()
+            run(text, kind == "filtered")
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        out[kind] = {f"p{q}": round(times[min(len(times) - 1, int(len(times) * q / 100))], 1) for q in (50, 95, 99)}
+    return out
+
+
+def hrhsearch_latency(index: Path, qs: dict) -> dict:
+    import hrhsearch
+    from hrhsearch.errors import QueryError
+
+    opened = hrhsearch.open_index(index)
+    from hrhsearch.facets import Filters
+    from hrhsearch.search import search
+
+    def run(text: str, filtered: bool) -> None:
+        try:
+            search(opened, text, limit=10, filters=Filters(year="2010..2020", lang=("en",)) if filtered else Filters())
+        except QueryError:
+            pass
+
+    run("warm up", False)
+    return latencies(run, qs)
+
+
+def whoosh_latency(target: Path, qs: dict) -> dict:
+    from whoosh import index, qparser, query
+
+    ix = index.open_dir(str(target))
+    searcher = ix.searcher()
+    parser = qparser.QueryParser("text", ix.schema, group=qparser.OrGroup)
+
+    def run(text: str, filtered: bool) -> None:
+        hits = searcher.search(parser.parse(text), limit=10, filter=query.NumericRange("year", 2010, 2020) if filtered else None)
+        for hit in hits:
+            hit.highlights("text")
+
+    return latencies(run, qs)
+
+
+def tantivy_latency(target: Path, qs: dict) -> dict:
+    import tantivy
+
+    idx = tantivy.Index.open(str(target))
+    idx.reload()
+    searcher = idx.searcher()
+    schema = idx.schema
+
+    def run(text: str, filtered: bool) -> None:
+        q = idx.parse_query(text + (" AND year:[2010 TO 2020]" if filtered else ""), ["text"])
+        snippets = tantivy.SnippetGenerator.create(searcher, q, schema, "text")
+        for _, address in searcher.search(q, 10).hits:
+            snippets.snippet_from_doc(searcher.doc(address)).to_html()
+
+    return latencies(run, qs)
+
+
+def peer_indexes(folder: Path, sections: int) -> dict:
+    """The same passages in plain Whoosh and tantivy, with a year to filter on."""
+    import tantivy
+    from whoosh import fields, index
+    from whoosh.analysis import StemmingAnalyzer
+
+    files = prepared(folder)
+    rows = [(f"{s.title}\n{' '.join(s.heading)}\n{s.text}", s.year or 0) for *_, r in files for s in r.sections]
+    result = {}
+    target = WORK / f"scale-whoosh-{sections}"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    schema = fields.Schema(text=fields.TEXT(analyzer=StemmingAnalyzer(), stored=True), year=fields.NUMERIC(stored=True))
+    started = time.perf_counter()
+    writer = index.create_in(str(target), schema).writer(limitmb=256)
+    for text, year in rows:
+        writer.add_document(text=text, year=year)
+    writer.commit()
+    result["whoosh"] = {"seconds": round(time.perf_counter() - started, 1), "index_mb": round(_folder_mb(target), 1)}
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("text", stored=True, tokenizer_name="en_stem")
+    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
+    ttarget = WORK / f"scale-tantivy-{sections}"
+    shutil.rmtree(ttarget, ignore_errors=True)
+    ttarget.mkdir(parents=True)
+    started = time.perf_counter()
+    idx = tantivy.Index(builder.build(), path=str(ttarget))
+    twriter = idx.writer()
+    for text, year in rows:
+        twriter.add_document(tantivy.Document(text=text, year=year))
+    twriter.commit()
+    twriter.wait_merging_threads()
+    result["tantivy"] = {"seconds": round(time.perf_counter() - started, 1), "index_mb": round(_folder_mb(ttarget), 1)}
+    result["sections"] = len(rows)
+    return result
+
+
+def scale(sizes: list[int]) -> None:
+    pool = sentence_pool()
+    qs = queries(pool)
+    path = RESULTS / "scale.json"
+    results = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    for size in sizes:
+        folder = generate(size, pool)
+        index = WORK / f"scale-index-{size}"
+        shutil.rmtree(index, ignore_errors=True)
+        run = timed([sys.executable, "-m", "hrhsearch", "index", str(folder), "--index", str(index), "--json"])
+        report = json.loads(run.pop("stdout"))
+        row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
+        print(f"{size}: {row}", file=sys.stderr)
+        row["peers_index"] = peer_indexes(folder, size)
+        print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
+        row["latency_ms"] = {"hrhsearch": hrhsearch_latency(index, qs),
+                             "whoosh": whoosh_latency(WORK / f"scale-whoosh-{size}", qs),
+                             "tantivy": tantivy_latency(WORK / f"scale-tantivy-{size}", qs)}
+        process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
+                   for _ in range(5)]
+        row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
+                                 "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+        print(f"{size}: {row['latency_ms']} {row['search_process']}", file=sys.stderr)
+        results[str(size)] = row
+        results["machine"] = f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores"
+        RESULTS.mkdir(exist_ok=True)
+        path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(json.dumps(results, indent=2))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["scale"]:
+        scale([int(n) for n in sys.argv[2:]] or [10_000])
+    else:
+        main()

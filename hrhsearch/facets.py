@@ -34,9 +34,11 @@ class Filters:
     def __bool__(self) -> bool:
         return any((self.country, self.region, self.org, self.type, self.lang, self.year))
 
-    def query(self, text: str, reader) -> query.Query:
-        """The Whoosh filter for these values; ``QueryError`` names a value no one could match."""
-        conditions: list[query.Query] = [query.Term("kind", schema.SECTION)]
+    def query(self, text: str, reader, sections_only: bool = True) -> query.Query | None:
+        """The Whoosh filter for these values (None for no filter); ``QueryError`` names a value no
+        one could match. ``sections_only`` keeps out the records of source files, which only a
+        query on an ID field or ``*`` can match: filtering costs a pass over the index."""
+        conditions: list[query.Query] = [query.Term("kind", schema.SECTION)] if sections_only else []
         if self.country:
             conditions.append(_any("country", [_country(text, v) for v in self.country]))
         if self.region:
@@ -50,7 +52,7 @@ class Filters:
         if self.year:
             low, high = years(text, self.year)
             conditions.append(query.NumericRange("year", low, high))
-        return query.And(conditions)
+        return query.And(conditions) if conditions else None
 
 
 def _any(field: str, values: list[str]) -> query.Query:

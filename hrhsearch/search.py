@@ -237,10 +237,10 @@ def search(index: Index, text: str, limit: int = 10, language: str | None = None
         parsed = _parsed(text, limit, ranking, expand, searcher)
         if parsed.query is query.NullQuery:
             return Results((), 0, text, parsed.expansions)
-        hits = _hits(searcher, parsed, limit, filters, terms=True)
-        passages = tuple(_passage(rank, hit) for rank, hit in enumerate(hits, start=1))
-        # Not len(hits): with terms=True and a filter, Whoosh 2.7 counts the matches the filter removed.
-        total = len(hits.docs())
+        hits = _hits(searcher, parsed, limit, filters)
+        terms = _query_terms(parsed.query, searcher.reader())
+        passages = tuple(_passage(rank, hit, terms) for rank, hit in enumerate(hits, start=1))
+        total = len(hits)
         counted = count_facets(searcher.reader(), hits.docs()) if facets else None
         suggestion = _suggestion(searcher, parsed, total, ranking, filters, expand)
     return Results(passages, total, text, parsed.expansions, counted, suggestion)
@@ -254,7 +254,7 @@ def rank(index: Index, text: str, limit: int = 1000, language: str | None = None
         parsed = _parsed(text, limit, ranking, expand, searcher)
         if parsed.query is query.NullQuery:
             return []
-        hits = _hits(searcher, parsed, limit, Filters(lang=(language,) if language else ()), terms=False)
+        hits = _hits(searcher, parsed, limit, Filters(lang=(language,) if language else ()))
         return [(hit["path"], float(hit.score)) for hit in hits]
 
 
@@ -264,12 +264,21 @@ def _parsed(text: str, limit: int, ranking: Ranking, expand: bool, searcher) -> 
     return parse_query(text, ranking, expand, searcher)
 
 
-def _hits(searcher, parsed: Parsed, limit: int, filters: Filters, terms: bool):
-    condition = filters.query(parsed.text, searcher.reader())
+def _hits(searcher, parsed: Parsed, limit: int, filters: Filters):
+    condition = filters.query(parsed.text, searcher.reader(), sections_only=_may_match_records(parsed.query))
     try:
-        return searcher.search(parsed.query, limit=limit, filter=condition, terms=terms)
+        # No terms=True: recording each hit's matched terms costs time, and with a filter Whoosh 2.7's
+        # len() then counts the matches the filter removed. Highlights use the query's own terms.
+        return searcher.search(parsed.query, limit=limit, filter=condition)
     except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
         raise QueryError(parsed.text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
+
+
+def _may_match_records(q: query.Query) -> bool:
+    """Whether a query could match a source file's record: those have no text fields, so only a
+    query on an ID field (language:, format:, ...) or ``*`` can."""
+    return any(isinstance(leaf, query.Every) or not leaf.field() or not leaf.field().startswith(("body_", "head_"))
+               for leaf in q.leaves())
 
 
 def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters: Filters, expand: bool) -> str | None:
@@ -288,7 +297,7 @@ def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters:
     if text == parsed.text:
         return None
     try:
-        found = len(_hits(searcher, parse_query(text, ranking, expand, searcher), 1, filters, terms=False).docs())
+        found = len(_hits(searcher, parse_query(text, ranking, expand, searcher), 1, filters))
     except QueryError:
         return None
     return text if found > total else None
@@ -340,11 +349,19 @@ def _distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def _passage(rank: int, hit) -> Passage:
+def _query_terms(q: query.Query, reader) -> dict[str, set[str]]:
+    """The indexed terms a query can match, by field, patterns expanded: what a snippet highlights."""
+    terms: dict[str, set[str]] = {}
+    for fieldname, text in q.existing_terms(reader, expand=True):
+        terms.setdefault(fieldname, set()).add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return terms
+
+
+def _passage(rank: int, hit, query_terms: dict[str, set[str]]) -> Passage:
     stored = hit.fields()
     language = stored["language"]
     body = schema.body_field(language)
-    terms = {t.decode("utf-8") if isinstance(t, bytes) else t for f, t in hit.matched_terms() if f == body}
+    terms = query_terms.get(body, set())
     snippet, highlights = make_snippet(stored["text"], terms, language)
     return Passage(
         rank=rank,
