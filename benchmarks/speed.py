@@ -282,7 +282,8 @@ def sentence_pool() -> list[str]:
 
     files = prepared(mixed_corpus())
     pool = [s for *_, result in files for section in result.sections
-            for s in re.split(r"(?<=[.!?])\s+", " ".join(section.text.split())) if 6 <= len(s.split()) <= 60]
+            for s in re.split(r"(?<=[.!?])\s+", " ".join(section.text.split()))
+            if 6 <= len(s.split()) <= 60 and s.isprintable()]
     return sorted(set(pool))
 
 
@@ -458,8 +459,51 @@ def scale(sizes: list[int]) -> None:
     print(json.dumps(results, indent=2))
 
 
+def tables() -> str:
+    """The README's tables, from the last results."""
+    out = []
+    speed = json.loads((RESULTS / "speed.json").read_text("utf-8"))
+    c, recoll = speed["corpus"], speed["recoll"]
+    out += [f"Mixed corpus: {c['files']} files, {c['mb']} MB, {c['pdf_pages']} PDF pages. {speed['machine']}.", "",
+            "| ingest + index | wall s | peak RSS MB | index MB | passages | wall / Recoll |", "|---|---|---|---|---|---|"]
+    for name, key in (("Recoll (recollindex)", "recoll"), ("hrhsearch, --jobs default (2)", "hrhsearch_jobs_default"),
+                      ("hrhsearch, --jobs 1", "hrhsearch_jobs_1")):
+        row = speed[key]
+        out.append(f"| {name} | {row['seconds']} | {row['peak_rss_mb']} | {row['index_mb']} | {row.get('sections', '')} | "
+                   f"{row['seconds'] / recoll['seconds']:.1f} |")
+    w = speed["writing"]
+    out += ["", f"| writing the same {w['sections']} passages | seconds | / plain Whoosh |", "|---|---|---|"]
+    out += [f"| {name} | {w[name]} | {w[name] / w['whoosh']:.2f} |" for name in ("hrhsearch", "whoosh", "tantivy")]
+    p = speed["pdf"]
+    out += ["", "| PDF text extraction | pages | seconds | pages/s |", "|---|---|---|---|"]
+    out += [f"| {name} | {p[name]['pages']} | {p[name]['seconds']} | {p[name]['pages_per_second']} |" for name in p]
+    sp = speed["search_process"]
+    out += ["", "| one search as a whole process | median s | peak RSS MB |", "|---|---|---|"]
+    out += [f"| {name} | {sp[name]['median_seconds']} | {sp[name]['peak_rss_mb']} |" for name in sp]
+    path = RESULTS / "scale.json"
+    if path.is_file():
+        scale_results = json.loads(path.read_text("utf-8"))
+        sizes = [k for k in scale_results if k.isdigit()]
+        out += ["", "| sections | hrhsearch index s | peak RSS MB | index MB | plain Whoosh writing s | tantivy s | "
+                "search process s | search RSS MB |", "|---|---|---|---|---|---|---|---|"]
+        for size in sizes:
+            r = scale_results[size]
+            h, peers = r["hrhsearch_index"], r["peers_index"]
+            out.append(f"| {h['sections']} | {h['seconds']} | {h['peak_rss_mb']} | {h['index_mb']} | {peers['whoosh']['seconds']} | "
+                       f"{peers['tantivy']['seconds']} | {r['search_process']['median_seconds']} | {r['search_process']['peak_rss_mb']} |")
+        out += ["", "| sections | query | hrhsearch p50 / p95 / p99 ms | plain Whoosh | tantivy |", "|---|---|---|---|---|"]
+        for size in sizes:
+            lat = scale_results[size]["latency_ms"]
+            for kind in lat["hrhsearch"]:
+                cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) for e in ("hrhsearch", "whoosh", "tantivy")]
+                out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {kind} | {' | '.join(cells)} |")
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["scale"]:
+    if sys.argv[1:2] == ["table"]:
+        print(tables())
+    elif sys.argv[1:2] == ["scale"]:
         scale([int(n) for n in sys.argv[2:]] or [10_000])
     else:
         main()

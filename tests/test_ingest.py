@@ -163,3 +163,12 @@ def test_image_only_pdf_is_an_empty_document(tmp_path: Path) -> None:
     pdf.output(str(path))
     with pytest.raises(EmptyDocument, match="no text layer"):
         extract(path)
+
+
+def test_control_characters_in_extracted_text_become_spaces(tmp_path: Path) -> None:
+    from hrhsearch.ingest import extract
+
+    page = tmp_path / "old.html"
+    page.write_text("<html><body><h1>Title</h1><p>Nurses\x19 pay and\x07housing.</p></body></html>", "utf-8")
+    [paragraph] = [b.text for b in extract(page).blocks if not b.is_heading]
+    assert paragraph == "Nurses pay and housing."

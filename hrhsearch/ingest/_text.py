@@ -11,6 +11,8 @@ from ..errors import ExtractionError
 # Characters that carry no text but split words for a tokenizer (soft hyphen, zero-width
 # space/joiners, word joiner, BOM).
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Control characters that PDFs and old HTML carry into text (NUL, \x19 for an apostrophe) read as spaces.
+_INVISIBLE.update(dict.fromkeys([*range(0, 9), *range(11, 32), 127], " "))
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _SYMBOL_BULLET = r"[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u00b7*+\-\u2013]"
 _BULLET = re.compile(rf"^\s*(?:{_SYMBOL_BULLET}|\(?\d{{1,2}}[.)]|\(?[a-z][.)])\s+")
