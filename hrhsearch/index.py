@@ -408,9 +408,11 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
 
 
 def _writer(target: whoosh_index.Index):
-    """A Whoosh writer whose segments stay separate files. A compound segment is read into memory
-    whole whenever a searcher opens it: 350 MB for a 100,000-passage index, before any search."""
-    return target.writer(compound=False)
+    """A Whoosh writer. Its segments are compound files, which a searcher reads into memory whole
+    when it opens them (350 MB for a 100,000-passage index). Separate files (``compound=False``) cut
+    that to what a search touches, but Whoosh opens them lazily, so a search that runs while a merge
+    deletes a segment fails: safe concurrent searching comes first until readers open them eagerly."""
+    return target.writer()
 
 
 def merge_tiers(writer, segments: list) -> list:
