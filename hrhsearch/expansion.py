@@ -257,13 +257,11 @@ class _BestMatcher(DisjunctionMaxMatcher):
         return float("inf")
 
     def replace(self, minquality=0):
+        # minquality is ignored, and a side that has run out is kept rather than unwrapped: handing the
+        # other side back bare would let the next replace() prune it on Whoosh's too-low bounds.
         a, b = self.a.replace(), self.b.replace()
         if not a.is_active() and not b.is_active():
             return NullMatcher()
-        if not a.is_active():
-            return b
-        if not b.is_active():
-            return a
         return self if a is self.a and b is self.b else self.__class__(a, b)
 
     def score(self) -> float:

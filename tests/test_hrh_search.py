@@ -194,3 +194,13 @@ def test_filters_in_the_cli(labelled_index: Path) -> None:
                             for p in passages)
     bad = run("search", "nurses", "--index", str(labelled_index), "--country", "Narnia")
     assert bad.exit_code == 1 and bad.stderr.startswith("Error: ") and "Traceback" not in bad.output
+
+
+def test_a_short_limit_returns_the_head_of_the_full_ranking(corpus_index: Path) -> None:
+    # Whoosh prunes matchers once its top-k heap is full; expansion's matcher must not lose passages then.
+    from .test_golden import GOLDEN
+
+    for query, _, _ in GOLDEN + [("rural retention of nurses", None, None)]:
+        head = [p.section_id for p in hrhsearch.search(query, index=corpus_index, limit=2)]
+        full = [p.section_id for p in hrhsearch.search(query, index=corpus_index, limit=1000)]
+        assert head == full[:2], query
