@@ -25,7 +25,6 @@ FIELD_LANGUAGES = LANGUAGES + (OTHER,)
 
 # Facets: what --facets counts, and the filters that narrow a search to one value of each.
 FACETS = ("organisation", "year", "country", "region", "type", "language")
-FACET_FIELDS = {"organisation": "org", "country": "country", "region": "region", "type": "doctype"}
 # A passage's facet values sit in one column, read by document number without unpickling its text.
 FACET_SEPARATOR, VALUE_SEPARATOR = "\x1e", "\x1f"
 
