@@ -69,25 +69,28 @@ links_option = click.option("--follow-links", is_flag=True, help="Index the file
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
-def writing_options(command):
-    """The options of the commands that read files into an index: index and rebuild."""
-    for option in reversed([jobs_option, wait_option, timeout_option, memory_option, links_option, passage_option]):
-        command = option(command)
-    return command
+def _options(*options):
+    """One decorator for several click options, which then show in ``--help`` in the order given."""
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return apply
 
 
-def ranking_options(command):
-    """--k1, --b and --head-boost: the ranking knobs, documented in the README's "Ranking"."""
-    for option in reversed([
-        click.option("--k1", type=click.FloatRange(min=0), default=K1, show_default=True,
-                     help="BM25 k1: how fast repeated words stop adding score."),
-        click.option("--b", "b", type=click.FloatRange(0, 1), default=B, show_default=True,
-                     help="BM25 b: how much long passages are discounted."),
-        click.option("--head-boost", type=click.FloatRange(min=0), default=HEAD_BOOST, show_default=True,
-                     help="Extra weight of a match in the title or a heading."),
-    ]):
-        command = option(command)
-    return command
+# The options of the commands that read files into an index: index and rebuild.
+writing_options = _options(jobs_option, wait_option, timeout_option, memory_option, links_option, passage_option)
+
+
+# --k1, --b and --head-boost: the ranking knobs, documented in the README's "Ranking".
+ranking_options = _options(
+    click.option("--k1", type=click.FloatRange(min=0), default=K1, show_default=True,
+                 help="BM25 k1: how fast repeated words stop adding score."),
+    click.option("--b", "b", type=click.FloatRange(0, 1), default=B, show_default=True,
+                 help="BM25 b: how much long passages are discounted."),
+    click.option("--head-boost", type=click.FloatRange(min=0), default=HEAD_BOOST, show_default=True,
+                 help="Extra weight of a match in the title or a heading."),
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,19 +102,16 @@ def main() -> None:
 FACET_ROWS = 8  # values shown per facet on a terminal; --json has them all
 
 
-def filter_options(command):
-    """--country, --region, --org, --type, --year and --lang: narrow a search (see README "Filters and facets")."""
-    for option in reversed([
-        click.option("--country", multiple=True, help="Only passages about this country (name in any language, or ISO code). Repeatable."),
-        click.option("--region", multiple=True, help="Only this WHO region: AFRO, AMRO (PAHO), SEARO, EURO, EMRO, WPRO. Repeatable."),
-        click.option("--org", multiple=True, help="Only documents from this publisher (WHO, PAHO, USAID, 'ministry of health', ...). Repeatable."),
-        click.option("--type", "doc_type", multiple=True,
-                     help="Only this document type: strategy, policy, assessment, toolkit, article, factsheet, resolution, report. Repeatable."),
-        click.option("--year", default=None, help="Only this year or span: 2016, 2015..2020, 2015.., ..2020."),
-        click.option("--lang", multiple=True, help="Only passages in this language (ISO 639-1: en, fr, es, pt). Repeatable."),
-    ]):
-        command = option(command)
-    return command
+# --country, --region, --org, --type, --year and --lang: narrow a search (README "Filters, facets and citations").
+filter_options = _options(
+    click.option("--country", multiple=True, help="Only passages about this country (name in any language, or ISO code). Repeatable."),
+    click.option("--region", multiple=True, help="Only this WHO region: AFRO, AMRO (PAHO), SEARO, EURO, EMRO, WPRO. Repeatable."),
+    click.option("--org", multiple=True, help="Only documents from this publisher (WHO, PAHO, USAID, 'ministry of health', ...). Repeatable."),
+    click.option("--type", "doc_type", multiple=True,
+                 help="Only this document type: strategy, policy, assessment, toolkit, article, factsheet, resolution, report. Repeatable."),
+    click.option("--year", default=None, help="Only this year or span: 2016, 2015..2020, 2015.., ..2020."),
+    click.option("--lang", multiple=True, help="Only passages in this language (ISO 639-1: en, fr, es, pt). Repeatable."),
+)
 
 
 @main.command()

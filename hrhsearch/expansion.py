@@ -53,7 +53,7 @@ def _tables() -> tuple[dict, dict, int]:
                 acronyms.setdefault(tuple(w.upper() for w in words), entry)  # MOH for MoH, IHRIS for iHRIS
         for language, forms in entry.terms.items():
             for term in forms:
-                terms.setdefault((language, _stems(language, term)), entry)
+                terms.setdefault((language, schema.stems(language, term)), entry)
     longest = max(len(_WORD.findall(t)) for e in vocabulary.thesaurus() for forms in e.terms.values() for t in forms)
     return acronyms, terms, longest
 
@@ -73,11 +73,7 @@ def could_start(word: str) -> bool:
         return True
     first = _first_stems()
     return any((language, stems[0]) in first for language in vocabulary.LANGUAGES
-               if (stems := _stems(language, word)))
-
-
-def _stems(language: str, text: str) -> tuple[str, ...]:
-    return tuple(t.text for t in schema.analyzer(language)(text))
+               if (stems := schema.stems(language, word)))
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +87,7 @@ def lookup(words: tuple[str, ...]) -> vocabulary.Entry | None:
         return acronyms[(words[0][:-1],)]  # CHWs
     text = " ".join(words)
     for language in vocabulary.LANGUAGES:
-        stems = _stems(language, text)
+        stems = schema.stems(language, text)
         if stems and (language, stems) in terms:
             return terms[(language, stems)]
     return None
@@ -104,7 +100,7 @@ def equivalents(entry: vocabulary.Entry, typed: tuple[str, ...]) -> tuple[tuple[
     for language in vocabulary.LANGUAGES:
         forms += [(language, term) for term in entry.terms.get(language, ())]
         forms += [(language, acronym) for acronym in entry.acronyms.get(language, ())]
-    unique = dict.fromkeys(f for f in forms if _stems(f[0], f[1]) != _stems(f[0], typed_text) and f[1] != typed_text)
+    unique = dict.fromkeys(f for f in forms if schema.stems(f[0], f[1]) != schema.stems(f[0], typed_text) and f[1] != typed_text)
     return tuple(unique)
 
 
@@ -130,17 +126,18 @@ def expand(q: query.Query, text: str, user_fields: set[str], head_fields: set[st
         typed = leaves[0] if len(leaves) == 1 else parent(leaves)
         key = (words, leaves[0].field())
         if key not in built:
-            built[key] = _others(words, entry, leaves[0].field())
+            forms = equivalents(entry, words)
+            built[key] = _others(words, forms, leaves[0].field())
             if built[key]:
                 start, end = getattr(leaves[0], "startchar", None), getattr(leaves[-1], "endchar", None)
                 typed_text = text[start:end] if start is not None and end is not None else " ".join(words)
-                found.append(Expansion(typed_text.strip("\"'"), equivalents(entry, words)))
+                found.append(Expansion(typed_text.strip("\"'"), forms))
         return BestOf([typed, *built[key]]) if built[key] else typed
 
-    def _others(words: tuple[str, ...], entry: vocabulary.Entry, fieldname: str) -> list[query.Query]:
+    def _others(words: tuple[str, ...], forms: tuple[tuple[str, str], ...], fieldname: str) -> list[query.Query]:
         typed_weight = _typed_weight(words, idf)
         others = []
-        for language, form in equivalents(entry, words):
+        for language, form in forms:
             found_form = _search_form(language, form, fieldname, head_fields, text_fields, head_boost)
             if found_form is not None:
                 form_query, stems = found_form
@@ -198,8 +195,7 @@ def _typed_weight(words: tuple[str, ...], idf: Callable[[str, str], float] | Non
         return float(len(content))
     total = 0.0
     for word in content:
-        weights = [idf(f"body_{lang}", stems[0]) for lang in schema.FIELD_LANGUAGES
-                   if (stems := [t.text for t in schema.analyzer(lang)(word)])]
+        weights = [idf(f"body_{lang}", stems[0]) for lang in schema.FIELD_LANGUAGES if (stems := schema.stems(lang, word))]
         total += min(weights, default=0.0)
     return total
 
@@ -217,8 +213,7 @@ def _form_weight(language: str, stems: list[str], idf: Callable[[str, str], floa
 def _search_form(language: str, form: str, fieldname: str, head_fields: set[str], text_fields: set[str],
                  head_boost: float) -> tuple[query.Query, list[str]] | None:
     """One form of an entry, matched in its own language's fields only, and its stems."""
-    analyzer = schema.analyzer(language)
-    stems = [t.text for t in analyzer(form)]
+    stems = list(schema.stems(language, form))
     if not stems:
         return None
     targets = []

@@ -64,6 +64,12 @@ _YEAR_IN_LINE = re.compile(rf"(?<![\d/.\u2013-])({_YEAR})(?![\d\u2013/]|\s*[\u20
 _MINISTRY_COUNTRY_CHARS = 80
 
 
+def preload() -> None:
+    """Read the vocabularies and compile the cues that reading a document needs."""
+    vocabulary.preload()
+    _cues()
+
+
 def describe(document: Document, sections: list[Section]) -> Metadata:
     """The catalogue record of one document."""
     cover, front, back = _parts(document)

@@ -63,6 +63,11 @@ def analyzer(language: str) -> Analyzer:
     return LanguageAnalyzer(language) | CharsetFilter(accent_map)
 
 
+def stems(language: str, text: str) -> tuple[str, ...]:
+    """``text`` as ``language``'s fields index it: lower-cased, stop words out, stemmed, accents folded."""
+    return tuple(token.text for token in analyzer(field_language(language))(text))
+
+
 def build() -> fields.Schema:
     schema = fields.Schema(
         section_id=fields.ID(stored=True, unique=True),

@@ -7,7 +7,7 @@ bonus, so a long question ranks passages matching most of its words first instea
 all of them. Before that, the HRH thesaurus widens the words it knows (``expansion``).
 
 ``search`` also applies filters and counts facets (``facets``), builds each passage's citation
-(``citation``) and, when a query finds little, suggests one in the index's own words.
+(``citation``) and, when a word of the query is not in the index, suggests the nearest one that is.
 """
 
 from __future__ import annotations
@@ -147,9 +147,7 @@ def _is_every(q: query.Query) -> bool:
 def _expand(q: query.Query, head_boost: float) -> query.Query:
     if _is_every(q):
         return query.Every()  # a bare "*": every passage
-    if isinstance(q, (query.Term, query.Phrase, query.Prefix, query.Wildcard, query.FuzzyTerm)) and q.field() in (
-        ANY, *TEXT_FIELDS, *HEAD_FIELDS,
-    ):
+    if isinstance(q, (query.Term, query.Phrase, query.Prefix, query.Wildcard, query.FuzzyTerm)) and q.field() in USER_FIELDS:
         return _per_language(q, head_boost)
     if q.is_leaf():
         return q
@@ -175,16 +173,15 @@ def _per_language(q: query.Query, head_boost: float) -> query.Query:
 
 
 def _retarget(q: query.Query, language: str, fieldname: str, boost: float) -> query.Query | None:
-    analyzer = schema.analyzer(language)
     if isinstance(q, query.Term):
         if q.text.lower() in schema.stop_words():
             return None  # a function word in one of our languages: noise in the others
-        stems = [t.text for t in analyzer(q.text)]
+        stems = schema.stems(language, q.text)
         if not stems:
             return None  # a stop word in this language
         return query.Term(fieldname, stems[0], boost=boost) if len(stems) == 1 else query.Phrase(fieldname, stems, boost=boost)
     if isinstance(q, query.Phrase):
-        stems = [t.text for t in analyzer(" ".join(q.words))]
+        stems = schema.stems(language, " ".join(q.words))
         if not stems:
             return None
         return query.Term(fieldname, stems[0], boost=boost) if len(stems) == 1 else query.Phrase(fieldname, stems, slop=q.slop, boost=boost)
@@ -210,7 +207,8 @@ class Results(Sequence[Passage]):
 
     It is a sequence of ``Passage`` s, so ``for p in results`` and ``results[0]`` work. ``total`` counts
     every matching passage, not just those returned; ``facets`` (when asked for) counts values over
-    all of them; ``suggestion`` is a query in the index's own words when this one found little.
+    all of them; ``suggestion`` is the query with its unknown words replaced by the index's own, when
+    that finds more.
     """
 
     passages: tuple[Passage, ...]
@@ -306,7 +304,7 @@ def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters:
 def _frequency(searcher, word: str) -> int:
     """In how many passages a word's stem appears, in the language where it is most common."""
     return max((searcher.doc_frequency(f"body_{lang}", stems[0]) for lang in schema.FIELD_LANGUAGES
-                if (stems := [t.text for t in schema.analyzer(lang)(word)])), default=0)
+                if (stems := schema.stems(lang, word))), default=0)
 
 
 def _nearest_word(searcher, word: str) -> str | None:
@@ -315,7 +313,7 @@ def _nearest_word(searcher, word: str) -> str | None:
     for distance in (1, 2):
         candidates = []
         for lang in schema.FIELD_LANGUAGES:
-            stems = [t.text for t in schema.analyzer(lang)(word)]
+            stems = schema.stems(lang, word)
             if not stems:
                 continue
             fieldname = f"body_{lang}"

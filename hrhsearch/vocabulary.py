@@ -298,6 +298,3 @@ def thesaurus() -> tuple[Entry, ...]:
 def preload() -> None:
     """Read every vocabulary that reading a document needs."""
     country_matcher(), organisation_matcher(), region_matcher(), doc_types(), load_organisation_words()
-    from .metadata import _cues
-
-    _cues()

@@ -120,10 +120,10 @@ def _address_space() -> int:
 def _preload() -> None:
     # Forked workers share what the parent has loaded, so parsers and language profiles are
     # loaded once per run instead of once per worker; so are the vocabularies.
-    from . import ingest, language, metadata, sections, vocabulary  # noqa: F401
+    from . import ingest, language, metadata, sections  # noqa: F401
 
     language.preload()
-    vocabulary.preload()
+    metadata.preload()
 
 
 def _context() -> BaseContext:
