@@ -102,10 +102,12 @@ def _pdf_pages(path: Path) -> int:
 
 # ---- ingest + index as whole processes ----------------------------------------------------------
 
-def hrhsearch_index(folder: Path, jobs: int | None) -> dict:
-    index = WORK / f"speed-index-{jobs or 'default'}"
+def hrhsearch_index(folder: Path, jobs: int | None, cpus: int | None = None) -> dict:
+    """``hrhsearch index`` as a whole process; ``cpus``: pinned to that many cores with taskset."""
+    index = WORK / f"speed-index-{jobs or 'default'}{f'-cpus{cpus}' if cpus else ''}"
     shutil.rmtree(index, ignore_errors=True)
-    command = [sys.executable, "-m", "hrhsearch", "index", str(folder), "--index", str(index), "--json"]
+    pin = ["taskset", "-c", ",".join(map(str, sorted(os.sched_getaffinity(0))[:cpus]))] if cpus else []
+    command = [*pin, sys.executable, "-m", "hrhsearch", "index", str(folder), "--index", str(index), "--json"]
     result = timed(command + (["--jobs", str(jobs)] if jobs else []))
     report = json.loads(result.pop("stdout"))
     result.update(sections=report["sections"], files_indexed=report["added"], failed=len(report["failed"]),
@@ -145,19 +147,24 @@ def prepared(folder: Path) -> list:
     return done
 
 
-def write_hrhsearch(files: list) -> float:
-    from hrhsearch.index import COMMIT_EVERY, _write_document, create_index, merge_tiers
+def write_hrhsearch(files: list, analysed: bool) -> float:
+    """hrhsearch's writing loop, committing as ``index.update`` does. ``analysed``: with the postings
+    the worker processes computed (the writing process' share); otherwise the text is analysed here,
+    in the same process, as plain Whoosh does."""
+    from hrhsearch.index import _write_document, commit_seconds, create_index, merge_tiers
 
     target = WORK / "speed-writer"
     shutil.rmtree(target, ignore_errors=True)
     started = time.perf_counter()
     whoosh = create_index(target).whoosh()
     writer = whoosh.writer()
-    for n, (root, file, st, result) in enumerate(files, start=1):
-        _write_document(writer, root, file, st, result.sections, result.metadata)
-        if n % COMMIT_EVERY == 0:
+    last_commit = time.monotonic()
+    for root, file, st, result in files:
+        _write_document(writer, root, file, st, result.sections, result.metadata, result.postings if analysed else ())
+        if time.monotonic() - last_commit >= commit_seconds():
             writer.commit(mergetype=merge_tiers)
             writer = whoosh.writer()
+            last_commit = time.monotonic()
     writer.commit(mergetype=merge_tiers)
     return time.perf_counter() - started
 
@@ -256,9 +263,12 @@ def main() -> None:
     print(f"hrhsearch: {results['hrhsearch_jobs_default']}", file=sys.stderr)
     results["hrhsearch_jobs_1"] = hrhsearch_index(folder, 1)
     print(f"hrhsearch --jobs 1: {results['hrhsearch_jobs_1']}", file=sys.stderr)
+    results["hrhsearch_one_cpu"] = hrhsearch_index(folder, None, cpus=1)
+    print(f"hrhsearch on one core: {results['hrhsearch_one_cpu']}", file=sys.stderr)
     files = prepared(folder)
     texts = [f"{s.title}\n{' '.join(s.heading)}\n{s.text}" for *_, result in files for s in result.sections]
-    results["writing"] = {"sections": len(texts), "hrhsearch": round(write_hrhsearch(files), 2),
+    results["writing"] = {"sections": len(texts), "hrhsearch": round(write_hrhsearch(files, analysed=True), 2),
+                          "hrhsearch_analysing": round(write_hrhsearch(files, analysed=False), 2),
                           "whoosh": round(write_whoosh(texts), 2), "tantivy": round(write_tantivy(texts), 2)}
     print(f"writing: {results['writing']}", file=sys.stderr)
     results["pdf"] = pdf_extraction(folder)
@@ -429,6 +439,30 @@ def peer_indexes(folder: Path, sections: int) -> dict:
     return result
 
 
+def search_latency(size: int, qs: dict) -> dict:
+    """Latency of every engine, and ``hrhsearch search`` as whole processes, on the built indexes."""
+    index = WORK / f"scale-index-{size}"
+    row = {"latency_ms": {"hrhsearch": hrhsearch_latency(index, qs),
+                          "whoosh": whoosh_latency(WORK / f"scale-whoosh-{size}", qs),
+                          "tantivy": tantivy_latency(WORK / f"scale-tantivy-{size}", qs)}}
+    process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
+               for _ in range(5)]
+    row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
+                             "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+    print(f"{size}: {row['latency_ms']} {row['search_process']}", file=sys.stderr)
+    return row
+
+
+def latency_only(sizes: list[int]) -> None:
+    """Measure the searches again on the indexes the last ``scale`` run built."""
+    qs = queries(sentence_pool())
+    path = RESULTS / "scale.json"
+    results = json.loads(path.read_text("utf-8"))
+    for size in sizes:
+        results[str(size)].update(search_latency(size, qs))
+        path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+
+
 def scale(sizes: list[int]) -> None:
     pool = sentence_pool()
     qs = queries(pool)
@@ -444,14 +478,7 @@ def scale(sizes: list[int]) -> None:
         print(f"{size}: {row}", file=sys.stderr)
         row["peers_index"] = peer_indexes(folder, size)
         print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
-        row["latency_ms"] = {"hrhsearch": hrhsearch_latency(index, qs),
-                             "whoosh": whoosh_latency(WORK / f"scale-whoosh-{size}", qs),
-                             "tantivy": tantivy_latency(WORK / f"scale-tantivy-{size}", qs)}
-        process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
-                   for _ in range(5)]
-        row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
-                                 "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
-        print(f"{size}: {row['latency_ms']} {row['search_process']}", file=sys.stderr)
+        row.update(search_latency(size, qs))
         results[str(size)] = row
         results["machine"] = f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores"
         RESULTS.mkdir(exist_ok=True)
@@ -467,13 +494,18 @@ def tables() -> str:
     out += [f"Mixed corpus: {c['files']} files, {c['mb']} MB, {c['pdf_pages']} PDF pages. {speed['machine']}.", "",
             "| ingest + index | wall s | peak RSS MB | index MB | passages | wall / Recoll |", "|---|---|---|---|---|---|"]
     for name, key in (("Recoll (recollindex)", "recoll"), ("hrhsearch, --jobs default (2)", "hrhsearch_jobs_default"),
-                      ("hrhsearch, --jobs 1", "hrhsearch_jobs_1")):
-        row = speed[key]
+                      ("hrhsearch, --jobs 1", "hrhsearch_jobs_1"), ("hrhsearch, pinned to one core", "hrhsearch_one_cpu")):
+        row = speed.get(key)
+        if not row:
+            continue
         out.append(f"| {name} | {row['seconds']} | {row['peak_rss_mb']} | {row['index_mb']} | {row.get('sections', '')} | "
                    f"{row['seconds'] / recoll['seconds']:.1f} |")
     w = speed["writing"]
     out += ["", f"| writing the same {w['sections']} passages | seconds | / plain Whoosh |", "|---|---|---|"]
-    out += [f"| {name} | {w[name]} | {w[name] / w['whoosh']:.2f} |" for name in ("hrhsearch", "whoosh", "tantivy")]
+    names = {"hrhsearch": "hrhsearch, postings analysed by the workers (the writing process' share)",
+             "hrhsearch_analysing": "hrhsearch, analysing the text in the writing process",
+             "whoosh": "plain Whoosh (analysing in its one process)", "tantivy": "tantivy"}
+    out += [f"| {label} | {w[name]} | {w[name] / w['whoosh']:.2f} |" for name, label in names.items() if name in w]
     p = speed["pdf"]
     out += ["", "| PDF text extraction | pages | seconds | pages/s |", "|---|---|---|---|"]
     out += [f"| {name} | {p[name]['pages']} | {p[name]['seconds']} | {p[name]['pages_per_second']} |" for name in p]
@@ -503,6 +535,8 @@ def tables() -> str:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["table"]:
         print(tables())
+    elif sys.argv[1:2] == ["latency"]:
+        latency_only([int(n) for n in sys.argv[2:]] or [10_000])
     elif sys.argv[1:2] == ["scale"]:
         scale([int(n) for n in sys.argv[2:]] or [10_000])
     else:

@@ -51,7 +51,7 @@ index_option = click.option(
     "--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Index directory. Default: $HRHSEARCH_INDEX, else ~/.local/share/hrhsearch/indexes/default.",
 )
-jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for reading files. Default: all cores.")
+jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for reading files. Default: one per core this process may use.")
 wait_option = click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for another writer to finish.")
 timeout_option = click.option(
     "--timeout", type=click.FloatRange(min=0, min_open=True), default=Limits.timeout, show_default=True,

@@ -18,7 +18,9 @@ from whoosh import columns, fields
 from whoosh.analysis import Analyzer, CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
 from whoosh.support.charset import accent_map
 
-SCHEMA_VERSION = 3  # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets
+# 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets; 4: text
+# fields that take postings analysed in the worker processes.
+SCHEMA_VERSION = 4
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)
@@ -68,6 +70,40 @@ def stems(language: str, text: str) -> tuple[str, ...]:
     return tuple(token.text for token in analyzer(field_language(language))(text))
 
 
+class Postings(tuple):
+    """A text field's postings, ``(term bytes, frequency, weight, encoded positions)`` per word,
+    analysed ahead of writing: the worker processes that read files analyse their text too, so the
+    one process that writes the index is not held up by tokenizing and stemming."""
+
+
+class Text(fields.TEXT):
+    """Whoosh's TEXT field, which also takes ready ``Postings`` in place of a string."""
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Postings):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+
+def section_texts(title: str, heading: tuple[str, ...], text: str, language: str) -> dict[str, str]:
+    """A passage's text fields. The body carries its headings too, so that BM25 sees a passage with
+    its context as one field of text; the head field adds a smaller bonus for matching the title or
+    a heading."""
+    head = " \n".join((title, *heading))
+    return {body_field(language): f"{head}\n{text}", head_field(language): head}
+
+
+def analysed(texts: dict[str, str]) -> dict[str, Postings]:
+    """``section_texts`` as the index's fields analyse them."""
+    schema = _schema()
+    return {name: Postings(schema[name].index(value)) for name, value in texts.items()}
+
+
+@lru_cache(maxsize=1)
+def _schema() -> fields.Schema:
+    return build()
+
+
 def build() -> fields.Schema:
     schema = fields.Schema(
         section_id=fields.ID(stored=True, unique=True),
@@ -104,6 +140,6 @@ def build() -> fields.Schema:
         indexed_at=fields.STORED,
     )
     for language in FIELD_LANGUAGES:
-        schema.add(f"body_{language}", fields.TEXT(analyzer=analyzer(language), phrase=True))
-        schema.add(f"head_{language}", fields.TEXT(analyzer=analyzer(language), phrase=True))
+        schema.add(f"body_{language}", Text(analyzer=analyzer(language), phrase=True))
+        schema.add(f"head_{language}", Text(analyzer=analyzer(language), phrase=True))
     return schema

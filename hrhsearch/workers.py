@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ExtractionError
 from .records import Metadata, Section
+from .schema import Postings
 from .sections import MAX_WORDS
 
 if TYPE_CHECKING:  # multiprocessing is imported when workers start: searching never needs it
@@ -29,11 +30,13 @@ if TYPE_CHECKING:  # multiprocessing is imported when workers start: searching n
 
 @dataclass(frozen=True)
 class Prepared:
-    """One file read and sectioned; ``warnings`` name parts of it that could not be read."""
+    """One file read and sectioned; ``warnings`` name parts of it that could not be read.
+    ``postings`` holds each section's text fields, analysed for the index (see ``schema.analysed``)."""
 
     sections: list[Section]
     warnings: tuple[str, ...] = ()
     metadata: Metadata = Metadata()
+    postings: tuple[dict[str, Postings], ...] = ()
 
 
 Result = Prepared | ExtractionError
@@ -53,6 +56,7 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
     back as values."""
     from .ingest import extract
     from .metadata import annotate, describe
+    from .schema import analysed, section_texts
     from .sections import split
 
     try:
@@ -67,7 +71,9 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
     if not any(s.text.strip() for s in sections) and document.title in ("", Path(path).stem):
         return ExtractionError(path, "no text found in it")  # a title alone is worth finding
     record = describe(document, sections)
-    return Prepared(annotate(sections, record), document.warnings, record)
+    sections = annotate(sections, record)
+    postings = tuple(analysed(section_texts(s.title, s.heading, s.text, s.language)) for s in sections)
+    return Prepared(sections, document.warnings, record, postings)
 
 
 def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, passage_words: int) -> None:
@@ -171,7 +177,7 @@ def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits =
     def fresh() -> _Worker:
         return _Worker(limits, passage_words)
 
-    workers = [fresh() for _ in range(min(jobs or os.cpu_count() or 1, len(files)))]
+    workers = [fresh() for _ in range(min(jobs or available_cores(), len(files)))]
     pending = deque(enumerate(files))
     done: dict[int, Result] = {}
     next_out = 0
@@ -188,6 +194,15 @@ def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits =
     finally:
         for worker in workers:
             worker.stop(kill=worker.task is not None)
+
+
+def available_cores() -> int:
+    """The cores this process may run on: fewer than the machine has under taskset or a container's
+    CPU set, where one worker per machine core would only take turns."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits,

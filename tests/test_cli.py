@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hrhsearch import schema
 from hrhsearch.cli import main
 from hrhsearch.lock import WriteLock
 
@@ -70,7 +71,7 @@ def test_search_without_index_builds_the_default_and_says_so(isolated_default_in
 
 def test_stats_and_rebuild(tiny_index: Path) -> None:
     stats = run("stats", "--index", str(tiny_index))
-    assert "schema version: 3 (gen-000001)" in stats.output and "documents:      4" in stats.output
+    assert f"schema version: {schema.SCHEMA_VERSION} (gen-000001)" in stats.output and "documents:      4" in stats.output
     rebuilt = run("rebuild", "--index", str(tiny_index), "--jobs", "1")
     assert rebuilt.exit_code == 0 and "4 added" in rebuilt.output
     data = json.loads(run("stats", "--index", str(tiny_index), "--json").output)

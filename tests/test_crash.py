@@ -23,9 +23,16 @@ import hrhsearch
 from hrhsearch import schema
 
 REPO = Path(__file__).resolve().parent.parent
-FILES = 240  # more than index.COMMIT_EVERY, so that runs commit part-way as well as at the end
+FILES = 240
 KILLS = 20
 MARK = re.compile(r"zver(\d+)z")
+
+
+@pytest.fixture(autouse=True)
+def commit_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers here commit every 0.3 s, so that runs commit part-way as well as at the end, and a
+    kill can land before, during or after any commit. Child processes inherit it."""
+    monkeypatch.setenv("HRHSEARCH_COMMIT_SECONDS", "0.3")
 
 
 def write_version(folder: Path, n: int, version: int) -> None:

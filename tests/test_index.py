@@ -128,7 +128,7 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
 
 def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
     stats = hrhsearch.stats(tiny_index)
-    assert stats.schema_version == schema.SCHEMA_VERSION == 3
+    assert stats.schema_version == schema.SCHEMA_VERSION == 4
     assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
     assert set(stats.sections_by_language) == {"en", "fr", "es"}
     assert stats.sections == sum(stats.sections_by_format.values())
@@ -186,7 +186,7 @@ def test_optimize_merges_segments_and_keeps_every_passage(tiny_corpus: Path, tin
 
 
 def test_tiered_merging_bounds_the_segments_and_keeps_every_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "COMMIT_EVERY", 1)  # one segment per file, before merging
+    monkeypatch.setenv("HRHSEARCH_COMMIT_SECONDS", "0")  # one segment per file, before merging
     docs = tmp_path / "docs"
     docs.mkdir()
     for n in range(25):
