@@ -13,11 +13,16 @@ case-aware: "HAF" is the HRH Action Framework, "haf" is only a word.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import whoosh
 from whoosh import query
 from whoosh.matching import NullMatcher
 from whoosh.matching.binary import DisjunctionMaxMatcher
@@ -25,6 +30,7 @@ from whoosh.matching.binary import DisjunctionMaxMatcher
 from . import schema, vocabulary
 
 WEIGHT = 0.5
+CACHE_FORMAT = 1  # bump when the cached tables' layout changes
 _WORD = re.compile(r"\w+")
 
 
@@ -43,9 +49,22 @@ class Expansion:
 
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict, dict, int]:
+    """Lookup tables for every thesaurus form: acronyms by their words, terms by (language, stems).
+    Stemming all ~1,500 forms takes longer than the rest of a search, so the tables are kept in
+    the user's cache, keyed by the thesaurus file and the stemmers, and built again when either changes."""
+    key = _tables_key()
+    cached = _read_cache(key)
+    if cached is not None:
+        return cached
+    tables = _build_tables(vocabulary.thesaurus())
+    _write_cache(key, tables)
+    return tables
+
+
+def _build_tables(entries: tuple[vocabulary.Entry, ...]) -> tuple[dict, dict, int]:
     acronyms: dict[tuple[str, ...], vocabulary.Entry] = {}
     terms: dict[tuple[str, tuple[str, ...]], vocabulary.Entry] = {}  # (language, stems) -> entry
-    for entry in vocabulary.thesaurus():
+    for entry in entries:
         for forms in entry.acronyms.values():
             for acronym in forms:
                 words = tuple(_WORD.findall(acronym))
@@ -54,8 +73,50 @@ def _tables() -> tuple[dict, dict, int]:
         for language, forms in entry.terms.items():
             for term in forms:
                 terms.setdefault((language, schema.stems(language, term)), entry)
-    longest = max(len(_WORD.findall(t)) for e in vocabulary.thesaurus() for forms in e.terms.values() for t in forms)
+    longest = max(len(_WORD.findall(t)) for e in entries for forms in e.terms.values() for t in forms)
     return acronyms, terms, longest
+
+
+def _tables_key() -> str:
+    digest = hashlib.sha256((vocabulary.DATA / "thesaurus.yaml").read_bytes())
+    digest.update(f"{schema.SCHEMA_VERSION} {whoosh.versionstring()} {CACHE_FORMAT}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _cache_file(key: str) -> Path:
+    root = os.environ.get("HRHSEARCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "hrhsearch")
+    return Path(root) / f"thesaurus-{key}.json"
+
+
+def _read_cache(key: str) -> tuple[dict, dict, int] | None:
+    try:
+        data = json.loads(_cache_file(key).read_text("utf-8"))
+        entries = [vocabulary.Entry({k: tuple(v) for k, v in a.items()}, {k: tuple(v) for k, v in t.items()})
+                   for a, t in data["entries"]]
+        acronyms = {tuple(words): entries[n] for words, n in data["acronyms"]}
+        terms = {(language, tuple(stems)): entries[n] for language, stems, n in data["terms"]}
+        return acronyms, terms, int(data["longest"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # missing, unreadable or from another version: build the tables again
+
+
+def _write_cache(key: str, tables: tuple[dict, dict, int]) -> None:
+    acronyms, terms, longest = tables
+    entries = list({id(e): e for e in [*acronyms.values(), *terms.values()]}.values())
+    number = {id(entry): n for n, entry in enumerate(entries)}
+    data = {"entries": [[e.acronyms, e.terms] for e in entries],
+            "acronyms": [[list(words), number[id(e)]] for words, e in acronyms.items()],
+            "terms": [[language, list(stems), number[id(e)]] for (language, stems), e in terms.items()],
+            "longest": longest}
+    path = _cache_file(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the next search the time to build them again
 
 
 @lru_cache(maxsize=1)

@@ -19,9 +19,10 @@ needs_shared = pytest.mark.skipif(
 
 @pytest.fixture(autouse=True)
 def isolated_default_index(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test may read or write the user's real default index."""
+    """No test may read or write the user's real default index or cache."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HRHSEARCH_INDEX", str(home / "default-index"))
+    monkeypatch.setenv("HRHSEARCH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))  # nor the user's cache
     return home / "default-index"
 
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import hrhsearch
+from hrhsearch import expansion
 from hrhsearch.cli import main
 from hrhsearch.errors import QueryError
 
@@ -161,6 +162,24 @@ def test_expansion_does_not_flood_the_golden_queries(corpus_index: Path) -> None
         expanded = hrhsearch.search(query, index=corpus_index, limit=3)
         plain = hrhsearch.search(query, index=corpus_index, limit=3, expand=False)
         assert Path(expanded[0].path).name == Path(plain[0].path).name == document, query
+
+
+def test_the_thesaurus_tables_are_cached_and_rebuilt_when_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRHSEARCH_CACHE", str(tmp_path / "cache"))
+    expansion._tables.cache_clear()
+    built = expansion._tables()
+    [cached] = (tmp_path / "cache").glob("thesaurus-*.json")
+    expansion._tables.cache_clear()
+    assert expansion._tables() == built  # read back from the cache, not stemmed again
+    assert expansion.lookup.__wrapped__(("nurses",)).label == "nurse"
+    cached.write_text('{"entries": [], "acronyms": [], "terms": [], "longest": 1', "utf-8")  # cut short
+    expansion._tables.cache_clear()
+    assert expansion._tables() == built
+    assert json.loads(cached.read_text("utf-8"))["longest"] == built[2]  # written again, whole
+    monkeypatch.setattr(expansion, "_build_tables", lambda entries: pytest.fail("must come from the cache"))
+    expansion._tables.cache_clear()
+    assert expansion._tables() == built
+    expansion._tables.cache_clear()
 
 
 def test_did_you_mean_comes_from_the_index_vocabulary(labelled_index: Path) -> None:
