@@ -151,19 +151,19 @@ def write_hrhsearch(files: list, analysed: bool) -> float:
     """hrhsearch's writing loop, committing as ``index.update`` does. ``analysed``: with the postings
     the worker processes computed (the writing process' share); otherwise the text is analysed here,
     in the same process, as plain Whoosh does."""
-    from hrhsearch.index import _write_document, commit_seconds, create_index, merge_tiers
+    from hrhsearch.index import _buffer_full, _write_document, _writer, commit_seconds, create_index, merge_tiers
 
     target = WORK / "speed-writer"
     shutil.rmtree(target, ignore_errors=True)
     started = time.perf_counter()
     whoosh = create_index(target).whoosh()
-    writer = whoosh.writer()
+    writer = _writer(whoosh)
     last_commit = time.monotonic()
     for root, file, st, result in files:
         _write_document(writer, root, file, st, result.sections, result.metadata, result.postings if analysed else ())
-        if time.monotonic() - last_commit >= commit_seconds():
+        if time.monotonic() - last_commit >= commit_seconds() or _buffer_full(writer):
             writer.commit(mergetype=merge_tiers)
-            writer = whoosh.writer()
+            writer = _writer(whoosh)
             last_commit = time.monotonic()
     writer.commit(mergetype=merge_tiers)
     return time.perf_counter() - started

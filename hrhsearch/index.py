@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 
 from . import schema
 from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
@@ -35,6 +36,9 @@ META = "hrhsearch.json"
 # makes a segment that merges copy again later, so committing after every few files is slow: writing
 # the mixed benchmark corpus took 18.5 s with a commit every 200 files and 9.6 s with one commit.
 COMMIT_SECONDS = 60.0
+# Whoosh's estimate of the postings a writer holds before it commits a segment; the writing
+# process peaks at two to three times this (see benchmarks/README.md).
+WRITER_MB = 128
 MERGE_FACTOR = 10  # segments of one size tier that are merged into one
 OPEN_ATTEMPTS = 5
 MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS = 30, 5000
@@ -399,7 +403,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             report.sections += len(result.sections)
             report.updated += bool(previous)
             report.added += not previous
-            if time.monotonic() - last_commit >= every:
+            if time.monotonic() - last_commit >= every or _buffer_full(writer):
                 writer.commit(mergetype=merge_tiers)
                 writer = _writer(target)
                 last_commit = time.monotonic()
@@ -409,6 +413,15 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             writer.cancel()
         raise
     report.seconds = time.perf_counter() - started
+
+
+def _buffer_full(writer) -> bool:
+    """Whether the writer's posting buffer is nearly full. Past ``WRITER_MB`` Whoosh sorts the
+    buffer into temporary runs and merges them again when it commits, which is slower than
+    committing a segment of that size: indexing 10,500 passages in one commit took 58 s with runs
+    and 42 s with a commit here (the buffer is Whoosh's ``PostingPool``; its size is an estimate)."""
+    pool = getattr(writer, "pool", None)
+    return bool(pool) and getattr(pool, "currentsize", 0) >= 0.9 * getattr(pool, "limit", float("inf"))
 
 
 def commit_seconds() -> float:
@@ -421,12 +434,41 @@ def commit_seconds() -> float:
         raise HrhsearchError(f"HRHSEARCH_COMMIT_SECONDS must be a number of seconds, not {value!r}.") from None
 
 
+class Codec(W3Codec):
+    """Whoosh's own segment format, written faster.
+
+    Whoosh records each term's shortest and longest passage, and to do so looks up the length of
+    the passage of every posting it writes: a third of the time of writing a segment, and of
+    merging one. Those bounds only let a search skip blocks that cannot reach the top results,
+    which hrhsearch's expanded queries do not do; without them the bound is that of a passage of
+    length 0, still a true upper bound. Passage lengths for BM25 are stored as before.
+
+    Segments record their codec, so the index's table of contents names this class."""
+
+    length_stats = False
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+
+class _PerDocReader(W3PerDocReader):
+    """Whoosh asks whether a field has a column by looking for its file, once per document and
+    field when it merges segments (370,000 ``stat`` calls for the CACM collection); a segment's
+    files never change, so the answer is kept."""
+
+    def has_column(self, fieldname: str) -> bool:
+        known = self.__dict__.setdefault("_has_column", {})
+        if fieldname not in known:
+            known[fieldname] = super().has_column(fieldname)
+        return known[fieldname]
+
+
 def _writer(target: whoosh_index.Index):
     """A Whoosh writer. Its segments are compound files, which a searcher reads into memory whole
     when it opens them (350 MB for a 100,000-passage index). Separate files (``compound=False``) cut
     that to what a search touches, but Whoosh opens them lazily, so a search that runs while a merge
     deletes a segment fails: safe concurrent searching comes first until readers open them eagerly."""
-    return target.writer()
+    return target.writer(limitmb=WRITER_MB, codec=Codec())
 
 
 def merge_tiers(writer, segments: list) -> list:
