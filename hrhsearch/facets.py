@@ -51,7 +51,8 @@ class Filters:
             conditions.append(_any("language", [v.strip().lower() for v in self.lang]))
         if self.year:
             low, high = years(text, self.year)
-            conditions.append(query.NumericRange("year", low, high))
+            held = [y for y in reader.field_terms("published") if (low or 0) <= int(y) <= (high or 9999)]
+            conditions.append(_any("published", held or ["none"]))  # a term no passage has: no match
         return query.And(conditions) if conditions else None
 
 

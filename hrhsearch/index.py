@@ -506,7 +506,7 @@ def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections
             language=s.language, analysis=schema.field_language(s.language), title=s.title,
             heading=list(s.heading), text=s.text,
             page_start=s.page_start, page_end=s.page_end, position=s.position,
-            **({"year": s.year} if s.year else {}),
+            **({"year": s.year, "published": str(s.year)} if s.year else {}),
             **(postings[n] if postings else schema.section_texts(s.title, s.heading, s.text, s.language)),
             **_catalogue_fields(s),
         )

@@ -66,6 +66,16 @@ def idf(searcher, fieldname: str, text: str) -> float:
 
 
 def _frequencies(searcher, fieldname: str, text: bytes) -> tuple[int, int]:
+    # A query's terms are scored once per segment, and the counts cover the whole index: keep them
+    # with the searcher for as long as it is open.
+    known = searcher.__dict__.setdefault("_hrhsearch_frequencies", {})
+    key = (fieldname, text)
+    if key not in known:
+        known[key] = _count_frequencies(searcher, fieldname, text)
+    return known[key]
+
+
+def _count_frequencies(searcher, fieldname: str, text: bytes) -> tuple[int, int]:
     """(passages, passages with the term) for IDF, counted over every language's field of this kind.
 
     A Spanish word quoted in an English passage is rare among English passages but common in the

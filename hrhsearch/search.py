@@ -267,7 +267,12 @@ def _hits(searcher, parsed: Parsed, limit: int, filters: Filters):
     try:
         # No terms=True: recording each hit's matched terms costs time, and with a filter Whoosh 2.7's
         # len() then counts the matches the filter removed. Highlights use the query's own terms.
-        return searcher.search(parsed.query, limit=limit, filter=condition)
+        # The filter is a required clause that does not score: Whoosh then skips through it from
+        # match to match, where ``filter=`` first collects every passage it allows. optimize=False:
+        # the total is then counted in the same pass instead of a second one, and Whoosh's
+        # block skipping for a required clause fails an assertion when a skip lands on a match.
+        q = parsed.query if condition is None else query.Require(parsed.query, condition)
+        return searcher.search(q, limit=limit, optimize=False)
     except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
         raise QueryError(parsed.text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
 
@@ -387,9 +392,8 @@ def _passage(rank: int, hit, query_terms: dict[str, set[str]]) -> Passage:
 
 def make_snippet(text: str, terms: set[str], language: str, width: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
     """The window of ``text`` richest in matched terms, and the (start, end) offsets of the matches in it."""
-    analyzer = schema.analyzer(schema.field_language(language))
     text = " ".join(text.split())  # one line, so that offsets count what the reader sees
-    spans = [(t.startchar, t.endchar) for t in analyzer(text, chars=True, removestops=False) if t.text in terms]
+    spans = [m.span() for m in schema.TOKEN.finditer(text) if schema.word_stem(language, m.group()) in terms]
     if len(text) <= width:
         return text, tuple(spans)
     best_start = 0

@@ -60,6 +60,14 @@ def test_each_filter_keeps_only_matching_passages(labelled_index: Path, option: 
     assert all(check(p) for p in results), (option, value)
 
 
+def test_a_year_span_no_passage_falls_in_finds_nothing(labelled_index: Path) -> None:
+    everything = hrhsearch.search("health OR santé OR salud OR saúde", index=labelled_index, limit=500)
+    assert everything and all(p.year is None or p.year > 1990 for p in everything)
+    assert not hrhsearch.search("health OR santé OR salud OR saúde", index=labelled_index, year="1980..1990")
+    span = hrhsearch.search("health OR santé OR salud OR saúde", index=labelled_index, year="..2016", limit=500)
+    assert len(span) == sum(1 for p in everything if p.year and p.year <= 2016) > 0
+
+
 def test_filters_combine_and_values_of_one_filter_are_alternatives(labelled_index: Path) -> None:
     both = hrhsearch.search("health OR salud", index=labelled_index, country=["Kenya", "Peru"], limit=100)
     assert {c for p in both for c in p.countries} >= {"Kenya", "Peru"}
