@@ -148,23 +148,24 @@ def prepared(folder: Path) -> list:
 
 
 def write_hrhsearch(files: list, analysed: bool) -> float:
-    """hrhsearch's writing loop, committing as ``index.update`` does. ``analysed``: with the postings
-    the worker processes computed (the writing process' share); otherwise the text is analysed here,
-    in the same process, as plain Whoosh does."""
-    from hrhsearch.index import _buffer_full, _write_document, _writer, commit_seconds, create_index, merge_tiers
+    """hrhsearch's writing, in one process: each file's records into a segment, finished when its
+    buffer is full, as a worker does, and committed once. ``analysed``: with the postings computed
+    when the files were read (in the workers, as indexing does); otherwise the text is analysed
+    here, as plain Whoosh does."""
+    from hrhsearch import segments
+    from hrhsearch.index import create_index, merge_tiers
 
     target = WORK / "speed-writer"
     shutil.rmtree(target, ignore_errors=True)
     started = time.perf_counter()
     whoosh = create_index(target).whoosh()
-    writer = _writer(whoosh)
-    last_commit = time.monotonic()
+    writer = segments.writer(whoosh)
     for root, file, st, result in files:
-        _write_document(writer, root, file, st, result.sections, result.metadata, result.postings if analysed else ())
-        if time.monotonic() - last_commit >= commit_seconds() or _buffer_full(writer):
+        segments.write_document(writer, root, file, st.st_mtime_ns, st.st_size, result.sections, result.metadata,
+                                result.postings if analysed else ())
+        if segments.buffer_full(writer):
             writer.commit(mergetype=merge_tiers)
-            writer = _writer(whoosh)
-            last_commit = time.monotonic()
+            writer = segments.writer(whoosh)
     writer.commit(mergetype=merge_tiers)
     return time.perf_counter() - started
 

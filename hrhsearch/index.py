@@ -16,29 +16,23 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 
-from . import schema
+from . import schema, segments
 from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
 from .lock import WriteLock
-from .records import Metadata, Section
 from .scoring import BM25, Ranking
 from .sections import MAX_WORDS
-from .workers import Limits, prepare_all
+from .workers import Limits, Task, Workers
 
 META = "hrhsearch.json"
 # A long run commits about this often, so that a killed run keeps what it wrote before. Each commit
 # makes a segment that merges copy again later, so committing after every few files is slow: writing
 # the mixed benchmark corpus took 18.5 s with a commit every 200 files and 9.6 s with one commit.
 COMMIT_SECONDS = 60.0
-# Whoosh's estimate of the postings a writer holds before it commits a segment; the writing
-# process peaks at two to three times this (see benchmarks/README.md).
-WRITER_MB = 128
 MERGE_FACTOR = 10  # segments of one size tier that are merged into one
 OPEN_ATTEMPTS = 5
 MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS = 30, 5000
@@ -113,7 +107,7 @@ def _write_meta(index: Path, meta: dict) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return segments.now()
 
 
 class Index:
@@ -240,7 +234,7 @@ def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
         whoosh = index.whoosh()
         before = len(whoosh._segments())
         if before > 1:
-            _writer(whoosh).commit(optimize=True)
+            segments.writer(whoosh).commit(optimize=True)
         return before, len(index.whoosh()._segments())
 
 
@@ -381,47 +375,54 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
     if not todo and not gone:
         report.seconds = time.perf_counter() - started
         return  # nothing changed: leave the index files untouched
-    writer = _writer(target)
+    state: dict = {"writer": None, "last": time.monotonic()}
+    every = commit_seconds()
+
+    def writer():  # -> whoosh.writing.SegmentWriter; one per commit, opened when first needed
+        if state["writer"] is None:
+            state["writer"] = segments.writer(target)
+        return state["writer"]
+
+    def commit(finished: list) -> None:
+        # The workers' finished segments join the index with the deletions of their files' old
+        # versions, in one commit; the merge policy sees them with the rest.
+        if finished or state["writer"] is not None:
+            writer().segments.extend(finished)
+            writer().commit(mergetype=merge_tiers)
+        state.update(writer=None, last=time.monotonic())
+
+    folder = Path(target.storage.folder)
+    for stale in folder.glob("*.worker-*.tmp"):  # left by a worker that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    workers = Workers(jobs, limits, index.passage_words, target=folder)
+    tasks = [Task(file, root, st.st_mtime_ns, st.st_size) for root, file, st in todo]
     try:
         for path in gone:
-            writer.delete_by_term("doc_id", known[path]["doc_id"])
+            writer().delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
-        every = commit_seconds()
-        last_commit = time.monotonic()
-        for n, ((root, file, st), result) in enumerate(zip(todo, prepare_all([f for _, f, _ in todo], jobs, limits, index.passage_words), strict=True), start=1):
+        results = workers.run(tasks, commit_due=lambda: time.monotonic() - state["last"] >= every, commit=commit)
+        for n, result in enumerate(results, start=1):  # to its end, where the last commit is
+            task = tasks[n - 1]
             if progress:
-                progress(n, len(todo), str(file))
+                progress(n, len(tasks), str(task.path))
             if isinstance(result, ExtractionError):
                 target_list = report.skipped if isinstance(result, UnsupportedFormat) else report.failed
-                target_list.append(FileProblem(str(file), result.cause))
+                target_list.append(FileProblem(str(task.path), result.cause))
                 continue
-            report.warnings.extend(FileProblem(str(file), warning) for warning in result.warnings)
-            previous = known.get(str(file))
+            report.warnings.extend(FileProblem(str(task.path), warning) for warning in result.warnings)
+            previous = known.get(str(task.path))
             if previous:
-                writer.delete_by_term("doc_id", previous["doc_id"])
-            _write_document(writer, root, file, st, result.sections, result.metadata, result.postings)
-            report.sections += len(result.sections)
+                writer().delete_by_term("doc_id", previous["doc_id"])
+            report.sections += result.sections
             report.updated += bool(previous)
             report.added += not previous
-            if time.monotonic() - last_commit >= every or _buffer_full(writer):
-                writer.commit(mergetype=merge_tiers)
-                writer = _writer(target)
-                last_commit = time.monotonic()
-        writer.commit(mergetype=merge_tiers)
+        if not tasks:
+            commit([])  # only deletions
     except BaseException:
-        if not writer.is_closed:  # an interrupt can land between a commit and the next writer
-            writer.cancel()
+        if state["writer"] is not None and not state["writer"].is_closed:
+            state["writer"].cancel()
         raise
     report.seconds = time.perf_counter() - started
-
-
-def _buffer_full(writer) -> bool:
-    """Whether the writer's posting buffer is nearly full. Past ``WRITER_MB`` Whoosh sorts the
-    buffer into temporary runs and merges them again when it commits, which is slower than
-    committing a segment of that size: indexing 10,500 passages in one commit took 58 s with runs
-    and 42 s with a commit here (the buffer is Whoosh's ``PostingPool``; its size is an estimate)."""
-    pool = getattr(writer, "pool", None)
-    return bool(pool) and getattr(pool, "currentsize", 0) >= 0.9 * getattr(pool, "limit", float("inf"))
 
 
 def commit_seconds() -> float:
@@ -432,43 +433,6 @@ def commit_seconds() -> float:
         return max(0.0, float(value)) if value else COMMIT_SECONDS
     except ValueError:
         raise HrhsearchError(f"HRHSEARCH_COMMIT_SECONDS must be a number of seconds, not {value!r}.") from None
-
-
-class Codec(W3Codec):
-    """Whoosh's own segment format, written faster.
-
-    Whoosh records each term's shortest and longest passage, and to do so looks up the length of
-    the passage of every posting it writes: a third of the time of writing a segment, and of
-    merging one. Those bounds only let a search skip blocks that cannot reach the top results,
-    which hrhsearch's expanded queries do not do; without them the bound is that of a passage of
-    length 0, still a true upper bound. Passage lengths for BM25 are stored as before.
-
-    Segments record their codec, so the index's table of contents names this class."""
-
-    length_stats = False
-
-    def per_document_reader(self, storage, segment):
-        return _PerDocReader(storage, segment)
-
-
-class _PerDocReader(W3PerDocReader):
-    """Whoosh asks whether a field has a column by looking for its file, once per document and
-    field when it merges segments (370,000 ``stat`` calls for the CACM collection); a segment's
-    files never change, so the answer is kept."""
-
-    def has_column(self, fieldname: str) -> bool:
-        known = self.__dict__.setdefault("_has_column", {})
-        if fieldname not in known:
-            known[fieldname] = super().has_column(fieldname)
-        return known[fieldname]
-
-
-def _writer(target: whoosh_index.Index):
-    """A Whoosh writer. Its segments are compound files, which a searcher reads into memory whole
-    when it opens them (350 MB for a 100,000-passage index). Separate files (``compound=False``) cut
-    that to what a search touches, but Whoosh opens them lazily, so a search that runs while a merge
-    deletes a segment fails: safe concurrent searching comes first until readers open them eagerly."""
-    return target.writer(limitmb=WRITER_MB, codec=Codec())
 
 
 def merge_tiers(writer, segments: list) -> list:
@@ -494,38 +458,3 @@ def merge_tiers(writer, segments: list) -> list:
 def _is_under(path: str, root: Path) -> bool:
     root_str = os.path.abspath(root)
     return path == root_str or path.startswith(root_str.rstrip(os.sep) + os.sep)
-
-
-def _write_document(writer, root: Path, file: Path, st: os.stat_result, sections: list[Section],
-                    record: Metadata = Metadata(), postings: tuple[dict, ...] = ()) -> None:
-    first = sections[0]
-    languages = Counter(s.language for s in sections)
-    for n, s in enumerate(sections):
-        writer.add_document(
-            section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
-            language=s.language, analysis=schema.field_language(s.language), title=s.title,
-            heading=list(s.heading), text=s.text,
-            page_start=s.page_start, page_end=s.page_end, position=s.position,
-            **({"year": s.year, "published": str(s.year)} if s.year else {}),
-            **(postings[n] if postings else schema.section_texts(s.title, s.heading, s.text, s.language)),
-            **_catalogue_fields(s),
-        )
-    writer.add_document(
-        section_id=f"doc:{first.doc_id}", doc_id=first.doc_id, kind=schema.DOCUMENT, path=str(file),
-        root=str(Path(os.path.abspath(root))), format=first.format, language=languages.most_common(1)[0][0],
-        title=first.title, mtime_ns=st.st_mtime_ns, size=st.st_size, sections=len(sections), indexed_at=_now(),
-        metadata=asdict(record),
-    )
-
-
-def _catalogue_fields(s: Section) -> dict:
-    values = {"organisation": s.organisations, "country": s.countries, "region": s.regions,
-              "type": (s.doc_type,) if s.doc_type else (), "year": (str(s.year),) if s.year else (),
-              "language": (s.language,), "doc": (s.doc_id,)}
-    facets = schema.FACET_SEPARATOR.join(f"{name}{schema.VALUE_SEPARATOR}{value}"
-                                         for name, group in values.items() for value in group)
-    return {
-        "org": ",".join(s.organisations), "country": ",".join(s.countries), "region": ",".join(s.regions),
-        "doctype": s.doc_type, "organisations": list(s.organisations), "countries": list(s.countries),
-        "regions": list(s.regions), "doc_type": s.doc_type, "facets": facets.encode("utf-8"),
-    }

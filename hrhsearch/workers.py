@@ -1,8 +1,12 @@
-"""Read files in worker processes, each under a time and memory limit.
+"""Read and write files in worker processes, each under a time and memory limit.
 
 A parser that hangs, loops, eats memory or crashes the interpreter takes down one worker, never
 the indexing run: the worker is killed or found dead, the file is reported with the reason, and a
 fresh worker takes the next file. Results come back in the order the files were given.
+
+With a target index, each worker also writes the files it reads into a segment of its own (see
+``segments``). The files a lost worker had written since it last finished a segment are read
+again by another, silently: their results were already given.
 """
 
 from __future__ import annotations
@@ -39,7 +43,26 @@ class Prepared:
     postings: tuple[dict[str, Postings], ...] = ()
 
 
-Result = Prepared | ExtractionError
+@dataclass(frozen=True)
+class Task:
+    """A file to read (and, with a target index, to write), with what its record keeps."""
+
+    path: Path
+    root: Path
+    mtime_ns: int = 0
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file read and written into its worker's segment: ``segments`` the worker finished with it."""
+
+    sections: int
+    warnings: tuple[str, ...] = ()
+    segments: tuple = ()
+
+
+Result = Prepared | Written | ExtractionError
 
 
 @dataclass(frozen=True)
@@ -76,7 +99,8 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
     return Prepared(sections, document.warnings, record, postings)
 
 
-def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, passage_words: int) -> None:
+def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, passage_words: int,
+           target: str | None, writer_mb: int) -> None:
     parent_end.close()
     parent = os.getppid()
     _die_with_parent()
@@ -85,22 +109,45 @@ def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, pass
     if memory_mb:
         ceiling = _address_space() + memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    writer = None
     while True:
         try:
             # Sibling workers hold copies of this pipe, so a killed parent need not mean EOF here.
             while not conn.poll(1.0):
                 if os.getppid() != parent:
                     return
-            path = conn.recv()
+            task = conn.recv()
         except (EOFError, OSError):
             return
-        if path is None:
+        if task is None:
             return
-        result = prepare(Path(path), passage_words)
+        if task == FINISH:
+            conn.send(writer.finish() if writer else None)
+            writer = None
+            continue
+        result = prepare(task.path, passage_words)
+        if target and isinstance(result, Prepared):
+            result, writer = _write(result, task, writer, target, writer_mb)
         try:
             conn.send(result)
         except MemoryError:
-            conn.send(ExtractionError(path, "ran out of memory while reading it (raise --max-memory to allow more)"))
+            conn.send(ExtractionError(task.path, "ran out of memory while reading it (raise --max-memory to allow more)"))
+
+
+FINISH = "finish"  # a worker's segment is to be committed: finish it and send it back
+
+
+def _write(prepared: Prepared, task: Task, writer, target: str, writer_mb: int):
+    from .segments import WorkerWriter, buffer_full, write_document
+
+    if writer is None:
+        writer = WorkerWriter(Path(target), writer_mb)
+    write_document(writer, task.root, task.path, task.mtime_ns, task.size, prepared.sections, prepared.metadata,
+                   prepared.postings)
+    finished = ()
+    if buffer_full(writer):
+        finished, writer = (writer.finish(),), None
+    return Written(len(prepared.sections), prepared.warnings, finished), writer
 
 
 def _die_with_parent() -> None:
@@ -141,17 +188,19 @@ def _context() -> BaseContext:
 
 
 class _Worker:
-    def __init__(self, limits: Limits, passage_words: int) -> None:
+    def __init__(self, limits: Limits, passage_words: int, target: Path | None, writer_mb: int) -> None:
         parent, child = _context().Pipe()
-        self.process = _context().Process(target=_serve, args=(child, parent, limits.memory_mb, passage_words), daemon=True)
+        self.process = _context().Process(target=_serve, daemon=True, args=(
+            child, parent, limits.memory_mb, passage_words, str(target) if target else None, writer_mb))
         self.process.start()
         child.close()
         self.conn = parent
-        self.task: tuple[int, Path, float] | None = None  # (position, path, deadline)
+        self.task: tuple[int, Task, float] | None = None  # (position, task, deadline)
+        self.unfinished: list[tuple[int, Task]] = []  # written into its segment, not yet handed over
 
-    def give(self, position: int, path: Path, timeout: float | None) -> None:
-        self.conn.send(str(path))
-        self.task = (position, path, time.monotonic() + timeout if timeout else float("inf"))
+    def give(self, position: int, task: Task, timeout: float | None) -> None:
+        self.conn.send(task)
+        self.task = (position, task, time.monotonic() + timeout if timeout else float("inf"))
 
     def stop(self, kill: bool = False) -> None:
         if kill and self.process.is_alive():
@@ -171,29 +220,106 @@ class _Worker:
 def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits = Limits(),
                 passage_words: int = MAX_WORDS) -> Iterator[Result]:
     """``prepare`` each file in up to ``jobs`` worker processes, yielding results in file order."""
-    if not files:
-        return
-    _preload()
-    def fresh() -> _Worker:
-        return _Worker(limits, passage_words)
+    yield from Workers(jobs, limits, passage_words).run([Task(Path(f), Path(f).parent) for f in files])
 
-    workers = [fresh() for _ in range(min(jobs or available_cores(), len(files)))]
-    pending = deque(enumerate(files))
-    done: dict[int, Result] = {}
-    next_out = 0
-    try:
-        while next_out < len(files):
+
+class Workers:
+    """Worker processes that read files, and with a ``target`` index folder also write them.
+
+    ``run`` yields a result per task, in the order given. When ``commit_due()`` says so after a
+    result, it stops handing out files, yields what is still being read, has every worker finish
+    its segment and calls ``commit(segments)``: so a commit holds every file whose result was
+    yielded before it, and no other. It commits once more at the end."""
+
+    def __init__(self, jobs: int | None = None, limits: Limits = Limits(), passage_words: int = MAX_WORDS,
+                 target: Path | None = None) -> None:
+        from .segments import worker_limit_mb
+
+        self.jobs = jobs or available_cores()
+        self.limits, self.passage_words, self.target = limits, passage_words, target
+        self.writer_mb = worker_limit_mb(self.jobs)
+
+    def _fresh(self) -> _Worker:
+        return _Worker(self.limits, self.passage_words, self.target, self.writer_mb)
+
+    def run(self, tasks: Sequence[Task], commit_due: Callable[[], bool] = lambda: False,
+            commit: Callable[[list], None] = lambda segments: None) -> Iterator[Result]:
+        if not tasks:
+            return
+        _preload()
+        workers = [self._fresh() for _ in range(min(self.jobs, len(tasks)))]
+        pending = deque(enumerate(tasks))
+        again: deque[tuple[int, Task]] = deque()  # lost with a worker's segment: read and written again
+        done: dict[int, Result] = {}
+        segments: list = []
+        next_out, pausing = 0, False
+        try:
+            while True:
+                for worker in workers:
+                    if worker.task is None and (again or (pending and not pausing)):
+                        position, task = again.popleft() if again else pending.popleft()
+                        worker.give(position, task, self.limits.timeout)
+                while next_out in done:
+                    yield done.pop(next_out)
+                    next_out += 1
+                    pausing = pausing or (commit_due() and next_out < len(tasks))
+                if any(w.task is not None for w in workers):
+                    workers = self._collect(workers, done, segments, again)
+                elif again:
+                    continue
+                elif next_out >= len(tasks):
+                    break
+                elif pausing:  # every file handed out so far is written: commit them
+                    commit(segments + self._finish(workers))
+                    segments, pausing = [], False
+            commit(segments + self._finish(workers))
+        finally:
             for worker in workers:
-                if worker.task is None and pending:
-                    worker.give(*pending.popleft(), limits.timeout)
-            while next_out in done:
-                yield done.pop(next_out)
-                next_out += 1
-            if next_out < len(files):
-                workers = _collect(workers, done, limits, fresh)
-    finally:
+                worker.stop(kill=worker.task is not None)
+
+    def _finish(self, workers: list[_Worker]) -> list:
+        if not self.target:
+            return []
+        finished = []
         for worker in workers:
-            worker.stop(kill=worker.task is not None)
+            worker.conn.send(FINISH)
+            segment = worker.conn.recv()
+            worker.unfinished.clear()
+            if segment is not None:
+                finished.append(segment)
+        return finished
+
+    def _collect(self, workers: list[_Worker], done: dict[int, Result], segments: list,
+                 again: deque) -> list[_Worker]:
+        """Wait for the first worker to answer, die or run out of time; return the workers to go on with."""
+        busy = [w for w in workers if w.task is not None]
+        soonest = min(w.task[2] for w in busy)  # type: ignore[index]
+        from multiprocessing.connection import wait
+
+        wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=max(0.0, soonest - time.monotonic()))
+        kept = [w for w in workers if w.task is None]
+        for worker in busy:
+            position, task, deadline = worker.task  # type: ignore[misc]
+            result = _answer(worker, task.path, deadline, self.limits)
+            if result is None:
+                kept.append(worker)
+                continue
+            worker.task = None
+            redone = position < 0  # its first result was given already
+            if isinstance(result, Written):
+                worker.unfinished.append((position, task))
+                if result.segments:
+                    segments.extend(result.segments)
+                    worker.unfinished.clear()
+            if not redone:
+                done[position] = result
+            if isinstance(result, _Lost):
+                again.extend((p if p < 0 else -1 - p, t) for p, t in worker.unfinished)  # its segment died with it
+                worker.stop(kill=True)
+                kept.append(self._fresh())
+            else:
+                kept.append(worker)
+        return kept
 
 
 def available_cores() -> int:

@@ -81,19 +81,13 @@ def test_rebuild_swaps_in_a_new_generation_and_keeps_results(tiny_index: Path) -
 def test_interrupted_rebuild_leaves_the_old_index_working(tiny_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     meta_before = (tiny_index / "hrhsearch.json").read_text()
     expected = titles(tiny_index, "nurses")
-    calls = []
 
-    def dies_on_second_file(writer, root, file, *rest):
-        calls.append(file)
-        if len(calls) == 2:
+    def interrupted_at_second_file(done: int, total: int, path: str) -> None:
+        if done == 2:
             raise KeyboardInterrupt  # what Ctrl-C does halfway through a rebuild
-        original(writer, root, file, *rest)
 
-    original = index_module._write_document
-    monkeypatch.setattr(index_module, "_write_document", dies_on_second_file)
     with pytest.raises(KeyboardInterrupt):
-        hrhsearch.rebuild(tiny_index, jobs=1)
-    monkeypatch.undo()
+        hrhsearch.rebuild(tiny_index, jobs=1, progress=interrupted_at_second_file)
     assert (tiny_index / "hrhsearch.json").read_text() == meta_before
     assert titles(tiny_index, "nurses") == expected
     # and the next rebuild clears the half-written generation and succeeds

@@ -167,7 +167,10 @@ def test_a_file_over_the_memory_limit_is_skipped_and_the_run_goes_on(tmp_path: P
     assert report.added == 2
 
 
-def test_a_worker_that_crashes_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_worker_that_crashes_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    # A worker writes the files it reads into a segment of its own, so a crash also loses the files
+    # it wrote before: another worker must write them again, and count them once.
     # The workers are forked, so they run this patched reader: it really kills its own process.
     real = workers.prepare
 
@@ -181,10 +184,14 @@ def test_a_worker_that_crashes_costs_only_its_file(tmp_path: Path, monkeypatch: 
     folder.mkdir()
     for name in ("a.md", "crash-1.md", "b.md", "crash-2.md", "c.md"):
         (folder / name).write_text(f"# {name}\n\nHealth workforce planning note {name[0]}.\n", "utf-8")
-    report = hrhsearch.build_index([folder], index=tmp_path / "index", jobs=2)
+    report = hrhsearch.build_index([folder], index=tmp_path / "index", jobs=jobs)
     assert sorted(Path(p.path).name for p in report.failed) == ["crash-1.md", "crash-2.md"]
     assert all("crashed" in p.reason and "SIGSEGV" in p.reason for p in report.failed)
-    assert report.added == 3
+    assert report.added == 3 and report.sections == 3
+    stats = hrhsearch.stats(tmp_path / "index")
+    assert (stats.documents, stats.sections) == (3, 3)
+    found = hrhsearch.search("workforce planning note", index=tmp_path / "index")
+    assert sorted(Path(p.path).name for p in found) == ["a.md", "b.md", "c.md"]
 
 
 def test_the_slowest_pdf_is_stopped_at_the_time_limit(tmp_path: Path) -> None:

@@ -1,0 +1,139 @@
+"""Writing passages into Whoosh segments: the codec, the records a file becomes, and the writers.
+
+The worker processes that read files also write them, each into a segment of its own, so that
+every core analyses, sorts and writes postings; the process that drives the run only deletes old
+versions, merges and commits (``index._update``). A worker's segment becomes part of the index
+only when that process commits it, together with the deletions of the files' old versions.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.writing import SegmentWriter
+
+from . import schema
+from .records import Metadata, Section
+
+# Whoosh's estimate of the postings the writers hold before they finish a segment, shared by the
+# worker processes; each peaks at two to three times its share (see benchmarks/README.md).
+WRITER_MB = 128
+MIN_WRITER_MB = 32
+
+
+class Codec(W3Codec):
+    """Whoosh's own segment format, written faster.
+
+    Whoosh records each term's shortest and longest passage, and to do so looks up the length of
+    the passage of every posting it writes: a third of the time of writing a segment, and of
+    merging one. Those bounds only let a search skip blocks that cannot reach the top results,
+    which hrhsearch's searches do not do; without them the bound is that of a passage of length
+    0, still a true upper bound. Passage lengths for BM25 are stored as before.
+
+    Segments record their codec, so the index's table of contents names this class."""
+
+    length_stats = False
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+
+class _PerDocReader(W3PerDocReader):
+    """Whoosh asks whether a field has a column by looking for its file, once per document and
+    field when it merges segments (370,000 ``stat`` calls for the CACM collection); a segment's
+    files never change, so the answer is kept."""
+
+    def has_column(self, fieldname: str) -> bool:
+        known = self.__dict__.setdefault("_has_column", {})
+        if fieldname not in known:
+            known[fieldname] = super().has_column(fieldname)
+        return known[fieldname]
+
+
+def writer(target: whoosh_index.Index) -> SegmentWriter:
+    """The writer of the process that commits. Its segments are compound files, which a searcher
+    reads into memory whole when it opens them (350 MB for a 100,000-passage index). Separate files
+    (``compound=False``) cut that to what a search touches, but Whoosh opens them lazily, so a
+    search that runs while a merge deletes a segment fails: safe concurrent searching comes first
+    until readers open them eagerly."""
+    return target.writer(limitmb=WRITER_MB, codec=Codec())
+
+
+class WorkerWriter(SegmentWriter):
+    """A worker's writer: no lock (the committing process holds the index's), temporary files in a
+    folder of its own, and a segment that is finished here but committed by that process."""
+
+    def __init__(self, folder: Path, limit_mb: int) -> None:
+        random.seed()  # forked workers inherit one random state, and would draw the same segment names
+        super().__init__(whoosh_index.open_dir(str(folder)), _lk=False, limitmb=limit_mb, codec=Codec())
+        # Whoosh names one temporary folder per index, and the writer that finishes removes it.
+        self._tempstorage = self.storage.temp_storage(f"{self.indexname}.worker-{os.getpid()}.tmp")
+        self.pool.tempstore = self._tempstorage
+
+    def finish(self):  # -> whoosh.codec.base.Segment | None
+        """Finish the segment and return it, for the committing process; None if it is empty."""
+        segment = self._finalize_segment() if self._added else None
+        if segment is None:
+            self._close_segment()
+        self._finish()
+        return segment
+
+
+def worker_limit_mb(jobs: int) -> int:
+    return max(MIN_WRITER_MB, WRITER_MB // max(1, jobs))
+
+
+def buffer_full(writer: SegmentWriter) -> bool:
+    """Whether a writer's posting buffer is nearly full. Past its limit Whoosh sorts the buffer into
+    temporary runs and merges them again when it finishes, which is slower than finishing a segment
+    of that size: indexing 10,500 passages in one segment took 58 s with runs and 42 s with a
+    segment finished here (the buffer is Whoosh's ``PostingPool``; its size is an estimate)."""
+    pool = getattr(writer, "pool", None)
+    return bool(pool) and getattr(pool, "currentsize", 0) >= 0.9 * getattr(pool, "limit", float("inf"))
+
+
+def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int, size: int, sections: list[Section],
+                   record: Metadata = Metadata(), postings: tuple[dict, ...] = ()) -> None:
+    """A file's passages and its record (size, mtime and root, so that updates can tell what changed)."""
+    first = sections[0]
+    languages = Counter(s.language for s in sections)
+    for n, s in enumerate(sections):
+        writer.add_document(
+            section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
+            language=s.language, analysis=schema.field_language(s.language), title=s.title,
+            heading=list(s.heading), text=s.text,
+            page_start=s.page_start, page_end=s.page_end, position=s.position,
+            **({"year": s.year, "published": str(s.year)} if s.year else {}),
+            **(postings[n] if postings else schema.section_texts(s.title, s.heading, s.text, s.language)),
+            **_catalogue_fields(s),
+        )
+    writer.add_document(
+        section_id=f"doc:{first.doc_id}", doc_id=first.doc_id, kind=schema.DOCUMENT, path=str(file),
+        root=str(Path(os.path.abspath(root))), format=first.format, language=languages.most_common(1)[0][0],
+        title=first.title, mtime_ns=mtime_ns, size=size, sections=len(sections), indexed_at=now(),
+        metadata=asdict(record),
+    )
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _catalogue_fields(s: Section) -> dict:
+    values = {"organisation": s.organisations, "country": s.countries, "region": s.regions,
+              "type": (s.doc_type,) if s.doc_type else (), "year": (str(s.year),) if s.year else (),
+              "language": (s.language,), "doc": (s.doc_id,)}
+    facets = schema.FACET_SEPARATOR.join(f"{name}{schema.VALUE_SEPARATOR}{value}"
+                                         for name, group in values.items() for value in group)
+    return {
+        "org": ",".join(s.organisations), "country": ",".join(s.countries), "region": ",".join(s.regions),
+        "doctype": s.doc_type, "organisations": list(s.organisations), "countries": list(s.countries),
+        "regions": list(s.regions), "doc_type": s.doc_type, "facets": facets.encode("utf-8"),
+    }
