@@ -419,8 +419,8 @@ def tantivy_latency(target: Path, qs: dict) -> dict:
     return latencies(run, qs)
 
 
-def peer_indexes(folder: Path, sections: int) -> dict:
-    """The same passages in plain Whoosh and tantivy, with a year to filter on."""
+def peer_indexes(folder: Path, sections: int, whoosh: bool = True) -> dict:
+    """The same passages in plain Whoosh (unless ``whoosh`` is false) and tantivy, with a year to filter on."""
     import tantivy
     from whoosh import fields, index
     from whoosh.analysis import StemmingAnalyzer
@@ -430,14 +430,15 @@ def peer_indexes(folder: Path, sections: int) -> dict:
     result = {}
     target = WORK / f"scale-whoosh-{sections}"
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    schema = fields.Schema(text=fields.TEXT(analyzer=StemmingAnalyzer(), stored=True), year=fields.NUMERIC(stored=True))
-    started = time.perf_counter()
-    writer = index.create_in(str(target), schema).writer(limitmb=256)
-    for text, year in rows:
-        writer.add_document(text=text, year=year)
-    writer.commit()
-    result["whoosh"] = {"seconds": round(time.perf_counter() - started, 1), "index_mb": round(_folder_mb(target), 1)}
+    if whoosh:
+        target.mkdir(parents=True)
+        schema = fields.Schema(text=fields.TEXT(analyzer=StemmingAnalyzer(), stored=True), year=fields.NUMERIC(stored=True))
+        started = time.perf_counter()
+        writer = index.create_in(str(target), schema).writer(limitmb=256)
+        for text, year in rows:
+            writer.add_document(text=text, year=year)
+        writer.commit()
+        result["whoosh"] = {"seconds": round(time.perf_counter() - started, 1), "index_mb": round(_folder_mb(target), 1)}
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("text", stored=True, tokenizer_name="en_stem")
     builder.add_integer_field("year", stored=True, indexed=True, fast=True)
@@ -459,8 +460,9 @@ def peer_indexes(folder: Path, sections: int) -> dict:
 def search_latency(size: int, qs: dict) -> dict:
     """Latency of every engine, and ``hrhsearch search`` as whole processes, on the built indexes."""
     index = WORK / f"scale-index-{size}"
+    plain = WORK / f"scale-whoosh-{size}"
     row = {"latency_ms": {"hrhsearch": hrhsearch_latency(index, qs),
-                          "whoosh": whoosh_latency(WORK / f"scale-whoosh-{size}", qs),
+                          **({"whoosh": whoosh_latency(plain, qs)} if plain.is_dir() else {}),
                           "tantivy": tantivy_latency(WORK / f"scale-tantivy-{size}", qs)}}
     process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
                for _ in range(5)]
@@ -480,7 +482,7 @@ def latency_only(sizes: list[int]) -> None:
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
-def scale(sizes: list[int]) -> None:
+def scale(sizes: list[int], whoosh: bool = True) -> None:
     pool = sentence_pool()
     qs = queries(pool)
     path = RESULTS / "scale.json"
@@ -493,7 +495,7 @@ def scale(sizes: list[int]) -> None:
         report = json.loads(run.pop("stdout"))
         row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
         print(f"{size}: {row}", file=sys.stderr)
-        row["peers_index"] = peer_indexes(folder, size)
+        row["peers_index"] = peer_indexes(folder, size, whoosh)
         print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
         row.update(search_latency(size, qs))
         results[str(size)] = row
@@ -543,13 +545,14 @@ def tables() -> str:
         for size in sizes:
             r = scale_results[size]
             h, peers = r["hrhsearch_index"], r["peers_index"]
-            out.append(f"| {h['sections']} | {h['seconds']} | {h['peak_rss_mb']} | {h['index_mb']} | {peers['whoosh']['seconds']} | "
+            out.append(f"| {h['sections']} | {h['seconds']} | {h['peak_rss_mb']} | {h['index_mb']} | {peers.get('whoosh', {}).get('seconds', 'not run')} | "
                        f"{peers['tantivy']['seconds']} | {r['search_process']['median_seconds']} | {r['search_process']['peak_rss_mb']} |")
         out += ["", "| sections | query | hrhsearch p50 / p95 / p99 ms | plain Whoosh | tantivy |", "|---|---|---|---|---|"]
         for size in sizes:
             lat = scale_results[size]["latency_ms"]
             for kind in lat["hrhsearch"]:
-                cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) for e in ("hrhsearch", "whoosh", "tantivy")]
+                cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) if e in lat else "not run"
+                         for e in ("hrhsearch", "whoosh", "tantivy")]
                 out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {kind} | {' | '.join(cells)} |")
     return "\n".join(out)
 
@@ -560,6 +563,7 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["latency"]:
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
     elif sys.argv[1:2] == ["scale"]:
-        scale([int(n) for n in sys.argv[2:]] or [10_000])
+        sizes = [int(n) for n in sys.argv[2:] if n.isdigit()]
+        scale(sizes or [10_000], whoosh="--without-whoosh" not in sys.argv)
     else:
         main()

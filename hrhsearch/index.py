@@ -188,8 +188,8 @@ class Index:
         """Index files and folders (recursively): add new files, re-index changed ones, drop the
         sections of files gone from a folder given here, and leave unchanged files alone.
 
-        Each file is read in a worker process under ``limits``; ``jobs`` workers run at once (default:
-        all cores). Symbolic links inside the folders are skipped unless ``follow_links``; an index
+        Each file is read and written in a worker process under ``limits``; ``jobs`` workers run at
+        once (default: one per core this process may use). Symbolic links inside the folders are skipped unless ``follow_links``; an index
         once built with it keeps following links, in updates and rebuilds alike."""
         with WriteLock(self.path, wait=wait) as lock:
             report = IndexReport(index=str(self.path), notices=self.notices + lock.notices)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -184,3 +187,23 @@ def tiny_index_for_fuzz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index = folder.parent / "fuzz-index"
     hrhsearch.build_index([folder], index=index, jobs=1)
     return index
+
+
+def test_a_search_process_loads_no_reader_detector_or_worker_machinery(tiny_index: Path, tmp_path: Path) -> None:
+    # What a search imports is what every search pays for at start: parsers, language detection,
+    # YAML (the thesaurus comes from its cache) and multiprocessing belong to indexing only.
+    script = (
+        "import sys\n"
+        "from hrhsearch.cli import main\n"
+        "try:\n"
+        f"    main(['search', 'rural nurses', '--index', {str(tiny_index)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('pdfminer', 'langdetect', 'py3langid', 'numpy', 'yaml', 'multiprocessing')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    env = {**os.environ, "HRHSEARCH_CACHE": str(tmp_path / "cache")}
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert "yaml" in first.stdout  # the first search builds the thesaurus cache
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout
