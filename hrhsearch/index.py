@@ -401,8 +401,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             writer().delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
         results = workers.run(tasks, commit_due=lambda: time.monotonic() - state["last"] >= every, commit=commit)
-        for n, result in enumerate(results, start=1):  # to its end, where the last commit is
-            task = tasks[n - 1]
+        for n, (task, result) in enumerate(results, start=1):  # to its end, where the last commit is
             if progress:
                 progress(n, len(tasks), str(task.path))
             if isinstance(result, ExtractionError):
@@ -418,6 +417,8 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             report.added += not previous
         if not tasks:
             commit([])  # only deletions
+        for problems in (report.skipped, report.failed, report.warnings):
+            problems.sort(key=lambda problem: problem.path)  # files finish in any order; report them in one
     except BaseException:
         if state["writer"] is not None and not state["writer"].is_closed:
             state["writer"].cancel()

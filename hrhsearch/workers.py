@@ -2,7 +2,7 @@
 
 A parser that hangs, loops, eats memory or crashes the interpreter takes down one worker, never
 the indexing run: the worker is killed or found dead, the file is reported with the reason, and a
-fresh worker takes the next file. Results come back in the order the files were given.
+fresh worker takes the next file. Results come back as files are done, the slowest handed out first.
 
 With a target index, each worker also writes the files it reads into a segment of its own (see
 ``segments``). The files a lost worker had written since it last finished a segment are read
@@ -217,19 +217,13 @@ class _Worker:
             self.process.join()
 
 
-def prepare_all(files: Sequence[Path], jobs: int | None = None, limits: Limits = Limits(),
-                passage_words: int = MAX_WORDS) -> Iterator[Result]:
-    """``prepare`` each file in up to ``jobs`` worker processes, yielding results in file order."""
-    yield from Workers(jobs, limits, passage_words).run([Task(Path(f), Path(f).parent) for f in files])
-
-
 class Workers:
     """Worker processes that read files, and with a ``target`` index folder also write them.
 
-    ``run`` yields a result per task, in the order given. When ``commit_due()`` says so after a
-    result, it stops handing out files, yields what is still being read, has every worker finish
-    its segment and calls ``commit(segments)``: so a commit holds every file whose result was
-    yielded before it, and no other. It commits once more at the end."""
+    ``run`` yields a result per task. When ``commit_due()`` says so after a result, it stops
+    handing out files, yields what is still being read, has every worker finish its segment and
+    calls ``commit(segments)``: so a commit holds every file whose result was yielded before it,
+    and no other. It commits once more at the end."""
 
     def __init__(self, jobs: int | None = None, limits: Limits = Limits(), passage_words: int = MAX_WORDS,
                  target: Path | None = None) -> None:
@@ -243,33 +237,35 @@ class Workers:
         return _Worker(self.limits, self.passage_words, self.target, self.writer_mb)
 
     def run(self, tasks: Sequence[Task], commit_due: Callable[[], bool] = lambda: False,
-            commit: Callable[[list], None] = lambda segments: None) -> Iterator[Result]:
+            commit: Callable[[list], None] = lambda segments: None) -> Iterator[tuple[Task, Result]]:
+        """(task, result) for every task, as they finish. The slowest files go out first (PDFs, the
+        largest first), so that one long file does not run alone at the end while other cores idle."""
         if not tasks:
             return
         _preload()
         workers = [self._fresh() for _ in range(min(self.jobs, len(tasks)))]
-        pending = deque(enumerate(tasks))
+        pending = deque(sorted(enumerate(tasks), key=lambda item: _cost(item[1]), reverse=True))
         again: deque[tuple[int, Task]] = deque()  # lost with a worker's segment: read and written again
-        done: dict[int, Result] = {}
+        done: list[tuple[Task, Result]] = []
         segments: list = []
-        next_out, pausing = 0, False
+        given, pausing = 0, False
         try:
             while True:
                 for worker in workers:
                     if worker.task is None and (again or (pending and not pausing)):
                         position, task = again.popleft() if again else pending.popleft()
                         worker.give(position, task, self.limits.timeout)
-                while next_out in done:
-                    yield done.pop(next_out)
-                    next_out += 1
-                    pausing = pausing or (commit_due() and next_out < len(tasks))
+                while done:
+                    yield done.pop(0)
+                    given += 1
+                    pausing = pausing or (commit_due() and given < len(tasks))
                 if any(w.task is not None for w in workers):
                     workers = self._collect(workers, done, segments, again)
                 elif again:
                     continue
-                elif next_out >= len(tasks):
+                elif given >= len(tasks):
                     break
-                elif pausing:  # every file handed out so far is written: commit them
+                elif pausing:  # every file handed out so far is written, and its result given: commit
                     commit(segments + self._finish(workers))
                     segments, pausing = [], False
             commit(segments + self._finish(workers))
@@ -280,16 +276,17 @@ class Workers:
     def _finish(self, workers: list[_Worker]) -> list:
         if not self.target:
             return []
+        for worker in workers:  # all at once: each finishes its segment on its own core
+            worker.conn.send(FINISH)
         finished = []
         for worker in workers:
-            worker.conn.send(FINISH)
             segment = worker.conn.recv()
             worker.unfinished.clear()
             if segment is not None:
                 finished.append(segment)
         return finished
 
-    def _collect(self, workers: list[_Worker], done: dict[int, Result], segments: list,
+    def _collect(self, workers: list[_Worker], done: list[tuple[Task, Result]], segments: list,
                  again: deque) -> list[_Worker]:
         """Wait for the first worker to answer, die or run out of time; return the workers to go on with."""
         busy = [w for w in workers if w.task is not None]
@@ -312,7 +309,7 @@ class Workers:
                     segments.extend(result.segments)
                     worker.unfinished.clear()
             if not redone:
-                done[position] = result
+                done.append((task, result))
             if isinstance(result, _Lost):
                 again.extend((p if p < 0 else -1 - p, t) for p, t in worker.unfinished)  # its segment died with it
                 worker.stop(kill=True)
@@ -320,6 +317,10 @@ class Workers:
             else:
                 kept.append(worker)
         return kept
+
+
+def _cost(task: Task) -> tuple[bool, int]:
+    return task.path.suffix.lower() == ".pdf", task.size
 
 
 def available_cores() -> int:
