@@ -464,10 +464,10 @@ def peer_indexes(folder: Path, sections: int, whoosh: bool = True) -> dict:
 def search_latency(size: int, qs: dict) -> dict:
     """Latency of every engine, and ``hrhsearch search`` as whole processes, on the built indexes."""
     index = WORK / f"scale-index-{size}"
-    plain = WORK / f"scale-whoosh-{size}"
+    plain, tantivy = WORK / f"scale-whoosh-{size}", WORK / f"scale-tantivy-{size}"
     row = {"latency_ms": {"hrhsearch": hrhsearch_latency(index, qs),
                           **({"whoosh": whoosh_latency(plain, qs)} if plain.is_dir() else {}),
-                          "tantivy": tantivy_latency(WORK / f"scale-tantivy-{size}", qs)}}
+                          **({"tantivy": tantivy_latency(tantivy, qs)} if tantivy.is_dir() else {})}}
     process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
                for _ in range(5)]
     row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
@@ -486,7 +486,7 @@ def latency_only(sizes: list[int]) -> None:
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
-def scale(sizes: list[int], whoosh: bool = True) -> None:
+def scale(sizes: list[int], whoosh: bool = True, peers: bool = True) -> None:
     pool = sentence_pool()
     qs = queries(pool)
     path = RESULTS / "scale.json"
@@ -499,8 +499,12 @@ def scale(sizes: list[int], whoosh: bool = True) -> None:
         report = json.loads(run.pop("stdout"))
         row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
         print(f"{size}: {row}", file=sys.stderr)
-        row["peers_index"] = peer_indexes(folder, size, whoosh)
-        print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
+        if peers:
+            row["peers_index"] = peer_indexes(folder, size, whoosh)
+            print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
+        else:
+            for name in ("whoosh", "tantivy"):
+                shutil.rmtree(WORK / f"scale-{name}-{size}", ignore_errors=True)
         row.update(search_latency(size, qs))
         results[str(size)] = row
         results["machine"] = f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores"
@@ -548,9 +552,9 @@ def tables() -> str:
                 "search process s | search RSS MB |", "|---|---|---|---|---|---|---|---|"]
         for size in sizes:
             r = scale_results[size]
-            h, peers = r["hrhsearch_index"], r["peers_index"]
+            h, peers = r["hrhsearch_index"], r.get("peers_index", {})
             out.append(f"| {h['sections']} | {h['seconds']} | {h['peak_rss_mb']} | {h['index_mb']} | {peers.get('whoosh', {}).get('seconds', 'not run')} | "
-                       f"{peers['tantivy']['seconds']} | {r['search_process']['median_seconds']} | {r['search_process']['peak_rss_mb']} |")
+                       f"{peers.get('tantivy', {}).get('seconds', 'not run')} | {r['search_process']['median_seconds']} | {r['search_process']['peak_rss_mb']} |")
         out += ["", "| sections | query | hrhsearch p50 / p95 / p99 ms | plain Whoosh | tantivy |", "|---|---|---|---|---|"]
         for size in sizes:
             lat = scale_results[size]["latency_ms"]
@@ -568,6 +572,6 @@ if __name__ == "__main__":
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
     elif sys.argv[1:2] == ["scale"]:
         sizes = [int(n) for n in sys.argv[2:] if n.isdigit()]
-        scale(sizes or [10_000], whoosh="--without-whoosh" not in sys.argv)
+        scale(sizes or [10_000], whoosh="--without-whoosh" not in sys.argv, peers="--without-peers" not in sys.argv)
     else:
         main()

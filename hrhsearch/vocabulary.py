@@ -82,6 +82,13 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group().replace("\u2019", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=512)
+def _folded_tokens(text: str) -> tuple[tuple[str, int, int, str], ...]:
+    """(word, start, end, word case-folded): the country, publisher and region matchers read the
+    same cover lines and passages, so each text is cut into words once."""
+    return tuple((word, start, end, word.casefold()) for word, start, end in _tokens(text))
+
+
 class Matcher:
     """Finds the names of a vocabulary in text, longest first, and says whose they are.
 
@@ -110,11 +117,14 @@ class Matcher:
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(owner, start, end) of every match, in text order, never overlapping."""
-        tokens = _tokens(text)
+        tokens = _folded_tokens(text)
         found: list[tuple[str, int, int]] = []
+        starts = self._starts
         i = 0
         while i < len(tokens):
-            hit = self._match_at(tokens, i) if self._could_start(tokens[i][0]) else None
+            folded = tokens[i][3]
+            could = folded in starts or (folded.endswith("s") and any(w in starts for w in _singulars(folded)))
+            hit = self._match_at(tokens, i) if could else None
             if hit:
                 owner, n = hit
                 found.append((owner, tokens[i][1], tokens[i + n - 1][2]))
@@ -123,14 +133,10 @@ class Matcher:
                 i += 1
         return found
 
-    def _could_start(self, word: str) -> bool:
-        folded = word.casefold()
-        return folded in self._starts or (folded.endswith("s") and any(w in self._starts for w in _singulars(folded)))
-
-    def _match_at(self, tokens: list[tuple[str, int, int]], i: int) -> tuple[str, int] | None:
+    def _match_at(self, tokens: tuple[tuple[str, int, int, str], ...], i: int) -> tuple[str, int] | None:
         capital = tokens[i][0][:1].isupper()
         for n in range(min(self._longest, len(tokens) - i), 0, -1):
-            words = [word for word, _, _ in tokens[i : i + n]]
+            words = [token[0] for token in tokens[i : i + n]]
             # A plural ending on the last word: "Kenyans", "congolaises".
             for last in _singulars(words[-1]):
                 key = (*words[:-1], last)
