@@ -268,6 +268,26 @@ def search_process(index: Path) -> dict:
             for name, done in runs.items() if done}
 
 
+def _busy(seconds_of_work: int) -> float:
+    started, total = time.perf_counter(), 0
+    for n in range(seconds_of_work * 4_000_000):
+        total += n % 7
+    return time.perf_counter() - started
+
+
+def parallel_ceiling() -> dict:
+    """How much faster two processes of pure Python finish two equal jobs than one process does
+    them in turn: the most two cores can give any work here, the peer for --jobs 2 against 1."""
+    import multiprocessing
+
+    one = sum(_busy(3) for _ in range(2))
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_busy, [3, 3])
+    two = time.perf_counter() - started
+    return {"one_process_s": round(one, 2), "two_processes_s": round(two, 2), "speedup": round(one / two, 2)}
+
+
 def main() -> None:
     if not SHARED.is_dir():
         raise SystemExit(f"The shared data is not at {SHARED}; this benchmark needs it.")
@@ -286,6 +306,8 @@ def main() -> None:
             print(f"{name} (round {round_ + 1}): {row}", file=sys.stderr)
             if row and (name not in results or row["seconds"] < results[name]["seconds"]):
                 results[name] = row
+    results["parallel_ceiling"] = parallel_ceiling()
+    print(f"two cores at most: {results['parallel_ceiling']}", file=sys.stderr)
     files = prepared(folder)
     texts = [f"{s.title}\n{' '.join(s.heading)}\n{s.text}" for *_, result in files for s in result.sections]
     results["writing"] = {"sections": len(texts), "hrhsearch": round(write_hrhsearch(files, analysed=True), 2),
@@ -486,7 +508,7 @@ def latency_only(sizes: list[int]) -> None:
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
-def scale(sizes: list[int], whoosh: bool = True, peers: bool = True) -> None:
+def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers: bool = False) -> None:
     pool = sentence_pool()
     qs = queries(pool)
     path = RESULTS / "scale.json"
@@ -499,7 +521,10 @@ def scale(sizes: list[int], whoosh: bool = True, peers: bool = True) -> None:
         report = json.loads(run.pop("stdout"))
         row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
         print(f"{size}: {row}", file=sys.stderr)
-        if peers:
+        earlier = results.get(str(size), {}).get("peers_index")
+        if reuse_peers and earlier and all((WORK / f"scale-{name}-{size}").is_dir() for name in earlier if name != "sections"):
+            row["peers_index"] = {**earlier, "built_earlier": True}  # the same passages, indexed by a previous run
+        elif peers:
             row["peers_index"] = peer_indexes(folder, size, whoosh)
             print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
         else:
@@ -527,6 +552,11 @@ def tables() -> str:
             continue
         out.append(f"| {name} | {row['seconds']} | {row['peak_rss_mb']} | {row['index_mb']} | {row.get('sections', '')} | "
                    f"{row['seconds'] / recoll['seconds']:.1f} |")
+    default, ceiling = speed["hrhsearch_jobs_default"]["seconds"], speed.get("parallel_ceiling")
+    out += ["", f"Two cores against one: --jobs 1 takes {speed['hrhsearch_jobs_1']['seconds'] / default:.2f}× as long as "
+            f"--jobs 2, and one pinned core {speed['hrhsearch_one_cpu']['seconds'] / default:.2f}×."
+            + (f" Two processes of pure Python arithmetic finish two equal jobs {ceiling['speedup']}× as fast as one "
+               "process doing both: that is the most two cores give here." if ceiling else "")]
     w = speed["writing"]
     out += ["", f"| writing the same {w['sections']} passages | seconds | / plain Whoosh |", "|---|---|---|"]
     names = {"hrhsearch": "hrhsearch, postings analysed by the workers (the writing process' share)",
@@ -568,10 +598,17 @@ def tables() -> str:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["table"]:
         print(tables())
+    elif sys.argv[1:2] == ["ceiling"]:
+        path = RESULTS / "speed.json"
+        results = json.loads(path.read_text("utf-8"))
+        results["parallel_ceiling"] = parallel_ceiling()
+        path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+        print(results["parallel_ceiling"])
     elif sys.argv[1:2] == ["latency"]:
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
     elif sys.argv[1:2] == ["scale"]:
         sizes = [int(n) for n in sys.argv[2:] if n.isdigit()]
-        scale(sizes or [10_000], whoosh="--without-whoosh" not in sys.argv, peers="--without-peers" not in sys.argv)
+        scale(sizes or [10_000], whoosh="--without-whoosh" not in sys.argv, peers="--without-peers" not in sys.argv,
+              reuse_peers="--reuse-peers" in sys.argv)
     else:
         main()

@@ -39,7 +39,7 @@ from .search import Results
 from .search import search as _search
 from .workers import Limits
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "Block",
