@@ -19,6 +19,8 @@ from hrhsearch.cli import main
 from hrhsearch.errors import QueryError
 from hrhsearch.search import make_snippet
 
+from .conftest import CORPUS
+
 
 def titles(index: Path, query: str, **kw) -> list[str]:
     return [p.title for p in hrhsearch.search(query, index=index, limit=20, **kw)]
@@ -207,3 +209,18 @@ def test_a_search_process_loads_no_reader_detector_or_worker_machinery(tiny_inde
     assert "yaml" in first.stdout  # the first search builds the thesaurus cache
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout
+
+
+def test_a_word_is_stemmed_for_snippets_as_the_analyzer_stems_it() -> None:
+    # Snippets stem word by word with the analyzer's own filters; a difference would lose highlights.
+    from hrhsearch import schema
+
+    words = {m.group() for f in sorted(CORPUS.rglob("*")) if f.suffix in (".md", ".txt", ".html", ".rst")
+             for m in schema.TOKEN.finditer(f.read_text("utf-8", "replace"))}
+    words |= {"a", "I", "The", "DE", "São", "été", "e.g", "U.S.A", "**", "a*b"}
+    assert len(words) > 1000
+    for language in ("en", "fr", "es", "pt", "xx", "de"):
+        analyzer = schema.analyzer(schema.field_language(language))
+        for word in words:
+            expected = next((t.text for t in analyzer(word, removestops=False)), "")
+            assert schema.word_stem(language, word) == expected, (language, word)
