@@ -153,7 +153,7 @@ def write_hrhsearch(files: list, analysed: bool) -> float:
     when the files were read (in the workers, as indexing does); otherwise the text is analysed
     here, as plain Whoosh does."""
     from hrhsearch import segments
-    from hrhsearch.index import create_index, merge_tiers
+    from hrhsearch.index import create_index
 
     target = WORK / "speed-writer"
     shutil.rmtree(target, ignore_errors=True)
@@ -164,9 +164,9 @@ def write_hrhsearch(files: list, analysed: bool) -> float:
         segments.write_document(writer, root, file, st.st_mtime_ns, st.st_size, result.sections, result.metadata,
                                 result.postings if analysed else ())
         if segments.buffer_full(writer):
-            writer.commit(mergetype=merge_tiers)
+            writer.commit(merge=False)
             writer = segments.writer(whoosh)
-    writer.commit(mergetype=merge_tiers)
+    writer.commit(merge=False)
     return time.perf_counter() - started
 
 

@@ -385,15 +385,21 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
 
     def commit(finished: list) -> None:
         # The workers' finished segments join the index with the deletions of their files' old
-        # versions, in one commit; the merge policy sees them with the rest.
-        if finished or state["writer"] is not None:
-            writer().segments.extend(finished)
-            writer().commit(mergetype=merge_tiers)
+        # versions, in one commit, with a merge that finished beside them; a new merge starts.
+        if finished or state["writer"] is not None or merger.busy:
+            current = writer()
+            current.segments = merger.apply(current.segments + finished)
+            if not merger.busy and (chosen := segments.merges(current.segments, MERGE_FACTOR)):
+                merger.start(chosen)
+            current.keep_files = merger.busy  # the merge's files are not in the table of contents yet
+            current.commit(merge=False)
         state.update(writer=None, last=time.monotonic())
 
     folder = Path(target.storage.folder)
-    for stale in folder.glob("*.worker-*.tmp"):  # left by a worker that was killed
-        shutil.rmtree(stale, ignore_errors=True)
+    for stale in folder.glob("*.tmp"):  # writers' temporary folders, left by a killed run
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    merger = segments.Merger(folder)
     workers = Workers(jobs, limits, index.passage_words, target=folder)
     tasks = [Task(file, root, st.st_mtime_ns, st.st_size) for root, file, st in todo]
     try:
@@ -417,6 +423,10 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             report.added += not previous
         if not tasks:
             commit([])  # only deletions
+        if merger.busy:  # the last merge joins the index, and the files it replaced go
+            current = writer()
+            current.segments = merger.apply(current.segments, wait=True)
+            current.commit(merge=False)
         for problems in (report.skipped, report.failed, report.warnings):
             problems.sort(key=lambda problem: problem.path)  # files finish in any order; report them in one
     except BaseException:
@@ -434,26 +444,6 @@ def commit_seconds() -> float:
         return max(0.0, float(value)) if value else COMMIT_SECONDS
     except ValueError:
         raise HrhsearchError(f"HRHSEARCH_COMMIT_SECONDS must be a number of seconds, not {value!r}.") from None
-
-
-def merge_tiers(writer, segments: list) -> list:
-    """Whoosh merge policy: segments are grouped in tiers by size (1-9 documents, 10-99, 100-999, ...)
-    and a tier is merged into one segment once it holds ``MERGE_FACTOR`` of them, as Lucene's tiered
-    policy does; so are segments that are mostly deleted records. Whoosh's default merged the small
-    segments again at almost every commit, which took more than half of the time of writing the
-    mixed corpus (25.1 s against 11.4 s in one commit). Here each record is copied about once per tier."""
-    from whoosh.reading import SegmentReader
-
-    tiers: dict[int, list] = {}
-    for segment in segments:
-        tiers.setdefault(len(str(max(1, segment.doc_count_all()))), []).append(segment)
-    chosen = [s for group in tiers.values() if len(group) >= MERGE_FACTOR for s in group]
-    chosen += [s for s in segments if s not in chosen and s.deleted_count() > s.doc_count_all() // 2]
-    for segment in chosen:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in chosen]
 
 
 def _is_under(path: str, root: Path) -> bool:

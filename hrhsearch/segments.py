@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import threading
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -118,25 +119,111 @@ class _PerDocReader(W3PerDocReader):
         return known[fieldname]
 
 
-def writer(target: whoosh_index.Index) -> SegmentWriter:
-    """The writer of the process that commits. Its segments are compound files, which a searcher
-    reads into memory whole when it opens them (350 MB for a 100,000-passage index). Separate files
-    (``compound=False``) cut that to what a search touches, but Whoosh opens them lazily, so a
-    search that runs while a merge deletes a segment fails: safe concurrent searching comes first
-    until readers open them eagerly."""
-    return target.writer(limitmb=WRITER_MB, codec=Codec())
+class _OwnTemporaryFiles(SegmentWriter):
+    """Whoosh keeps every writer's temporary files in one folder per index and removes the folder
+    when a writer finishes, under the feet of the others: each of ours has a folder of its own.
+    (Whoosh's column writer still uses the shared folder, which the next indexing run clears.)"""
+
+    def _own_temporary_folder(self, role: str) -> None:
+        self._tempstorage = self.storage.temp_storage(
+            f"{self.indexname}.{role}-{os.getpid()}-{threading.get_ident()}.tmp")
+        self.pool.tempstore = self._tempstorage
 
 
-class WorkerWriter(SegmentWriter):
-    """A worker's writer: no lock (the committing process holds the index's), temporary files in a
-    folder of its own, and a segment that is finished here but committed by that process."""
+class Writer(_OwnTemporaryFiles):
+    """The writer of the process that commits. With ``keep_files`` its commit leaves files that the
+    new table of contents does not list: a merge running beside it is writing some of them.
+    Segments are compound files (see ``_Segment``): separate files would be opened lazily, and a
+    search running while a merge deleted one would fail."""
+
+    keep_files = False
+
+    def __init__(self, ix, **kwargs) -> None:
+        super().__init__(ix, **kwargs)
+        self._own_temporary_folder("writer")
+
+    def _commit_toc(self, segments: list) -> None:
+        if not self.keep_files:
+            return super()._commit_toc(segments)
+        whoosh_index.TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+
+
+def writer(target: whoosh_index.Index) -> Writer:
+    return Writer(target, limitmb=WRITER_MB, codec=Codec())
+
+
+class Merger:
+    """Merges segments in a thread of the committing process, while the workers go on writing.
+
+    Merging in the commit itself stopped every worker until it was done: two merges of 45,000
+    passages took much of the time of indexing 100,000. A merged segment replaces its inputs at
+    a later commit, unless one of them lost records meanwhile (an update deleted them), in which
+    case it is dropped and the inputs stay."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._thread: threading.Thread | None = None
+        self._inputs: tuple[tuple[str, int], ...] = ()
+        self._merged = None
+        self._error: BaseException | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None
+
+    def start(self, inputs: list) -> None:
+        self._inputs = tuple((s.segment_id(), s.deleted_count()) for s in inputs)
+        self._merged, self._error = None, None
+        self._thread = threading.Thread(target=self._merge, args=(list(inputs),), daemon=True)
+        self._thread.start()
+
+    def _merge(self, inputs: list) -> None:
+        from whoosh.reading import SegmentReader
+
+        try:
+            merging = WorkerWriter(self.folder, WRITER_MB)
+            for segment in inputs:
+                reader = SegmentReader(merging.storage, merging.schema, segment)
+                merging.add_reader(reader)
+                reader.close()
+            self._merged = merging.finish()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the committing thread
+            self._error = exc
+
+    def apply(self, segments: list, wait: bool = False) -> list:
+        """``segments`` with a finished merge's inputs replaced by its output."""
+        if self._thread is None or (self._thread.is_alive() and not wait):
+            return segments
+        self._thread.join()
+        self._thread = None
+        if self._error is not None:
+            raise self._error
+        now = {s.segment_id(): s.deleted_count() for s in segments}
+        if self._merged is None or any(now.get(name) != deleted for name, deleted in self._inputs):
+            return segments
+        names = {name for name, _ in self._inputs}
+        return [s for s in segments if s.segment_id() not in names] + [self._merged]
+
+
+def merges(segments: list, factor: int) -> list:
+    """Segments to merge: a size tier (1-9 records, 10-99, ...) once it holds ``factor`` segments, as
+    Lucene's tiered policy does, and segments that are mostly deleted records. Each record is
+    copied about once per tier."""
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(max(1, segment.doc_count_all()))), []).append(segment)
+    chosen = [s for group in tiers.values() if len(group) >= factor for s in group]
+    return chosen + [s for s in segments if s not in chosen and s.deleted_count() > s.doc_count_all() // 2]
+
+
+class WorkerWriter(_OwnTemporaryFiles):
+    """A worker's (or a merge's) writer: no lock (the committing process holds the index's), and a
+    segment that is finished here but committed by that process."""
 
     def __init__(self, folder: Path, limit_mb: int) -> None:
         random.seed()  # forked workers inherit one random state, and would draw the same segment names
         super().__init__(whoosh_index.open_dir(str(folder)), _lk=False, limitmb=limit_mb, codec=Codec())
-        # Whoosh names one temporary folder per index, and the writer that finishes removes it.
-        self._tempstorage = self.storage.temp_storage(f"{self.indexname}.worker-{os.getpid()}.tmp")
-        self.pool.tempstore = self._tempstorage
+        self._own_temporary_folder("worker")
 
     def finish(self):  # -> whoosh.codec.base.Segment | None
         """Finish the segment and return it, for the committing process; None if it is empty."""
