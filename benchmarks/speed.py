@@ -522,7 +522,7 @@ def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers
         row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
         print(f"{size}: {row}", file=sys.stderr)
         earlier = results.get(str(size), {}).get("peers_index")
-        if reuse_peers and earlier and all((WORK / f"scale-{name}-{size}").is_dir() for name in earlier if name != "sections"):
+        if reuse_peers and earlier and all((WORK / f"scale-{name}-{size}").is_dir() for name in ("whoosh", "tantivy") if name in earlier):
             row["peers_index"] = {**earlier, "built_earlier": True}  # the same passages, indexed by a previous run
         elif peers:
             row["peers_index"] = peer_indexes(folder, size, whoosh)
