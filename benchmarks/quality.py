@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -131,7 +132,12 @@ def hrhsearch_cli(*args: str) -> subprocess.CompletedProcess:
 
 def run_hrhsearch(name: str, files: dict) -> dict:
     index = WORK / name / "index"
-    if not (index / "hrhsearch.json").is_file():
+    from hrhsearch.schema import SCHEMA_VERSION
+
+    meta = index / "hrhsearch.json"
+    if meta.is_file() and json.loads(meta.read_text("utf-8")).get("schema_version") != SCHEMA_VERSION:
+        shutil.rmtree(index)  # built by another version of hrhsearch
+    if not meta.is_file():
         built = hrhsearch_cli("index", str(files["docs"]), "--index", str(index), "--json")
         if built.returncode not in (0, 3):
             raise SystemExit(f"indexing {name} failed: {built.stderr}")
