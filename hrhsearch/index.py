@@ -189,8 +189,9 @@ class Index:
         sections of files gone from a folder given here, and leave unchanged files alone.
 
         Each file is read and written in a worker process under ``limits``; ``jobs`` workers run at
-        once (default: one per core this process may use). Symbolic links inside the folders are skipped unless ``follow_links``; an index
-        once built with it keeps following links, in updates and rebuilds alike."""
+        once (default: one per core this process may use). Symbolic links inside the folders are
+        skipped unless ``follow_links``; an index once built with it keeps following links, in
+        updates and rebuilds alike."""
         with WriteLock(self.path, wait=wait) as lock:
             report = IndexReport(index=str(self.path), notices=self.notices + lock.notices)
             self.notices = []

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ExtractionError
+from .errors import ExtractionError, HrhsearchError
 from .records import Metadata, Section
 from .schema import Postings
 from .sections import MAX_WORDS
@@ -280,7 +280,12 @@ class Workers:
             worker.conn.send(FINISH)
         finished = []
         for worker in workers:
-            segment = worker.conn.recv()
+            try:
+                segment = worker.conn.recv()
+            except (EOFError, OSError):
+                raise HrhsearchError(
+                    f"A worker stopped while finishing its part of the index ({_death(worker.process.exitcode, self.limits)}). "
+                    "The index is as it was at its last commit; run the command again.") from None
             worker.unfinished.clear()
             if segment is not None:
                 finished.append(segment)
