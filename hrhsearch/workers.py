@@ -337,31 +337,6 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _collect(workers: list[_Worker], done: dict[int, Result], limits: Limits,
-             fresh: Callable[[], _Worker]) -> list[_Worker]:
-    """Wait for the first worker to answer, die or run out of time; return the workers to go on with."""
-    busy = [w for w in workers if w.task is not None]
-    soonest = min(w.task[2] for w in busy)  # type: ignore[index]
-    from multiprocessing.connection import wait
-
-    wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=max(0.0, soonest - time.monotonic()))
-    kept = [w for w in workers if w.task is None]
-    for worker in busy:
-        position, path, deadline = worker.task  # type: ignore[misc]
-        result = _answer(worker, path, deadline, limits)
-        if result is None:
-            kept.append(worker)
-            continue
-        done[position] = result
-        worker.task = None
-        if isinstance(result, _Lost):
-            worker.stop(kill=True)
-            kept.append(fresh())
-        else:
-            kept.append(worker)
-    return kept
-
-
 class _Lost(ExtractionError):
     """A file whose worker had to be killed or died; the worker is replaced."""
 
