@@ -28,7 +28,7 @@ from whoosh.analysis import (
 from whoosh.support.charset import accent_map
 
 # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets; 4: text
-# fields that take postings analysed in the worker processes.
+# fields that take analysed postings, the ``published`` year term, segments in hrhsearch's codec.
 SCHEMA_VERSION = 4
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
@@ -109,8 +109,7 @@ def stems(language: str, text: str) -> tuple[str, ...]:
 
 class Postings(tuple):
     """A text field's postings, ``(term bytes, frequency, weight, encoded positions)`` per word,
-    analysed ahead of writing: the worker processes that read files analyse their text too, so the
-    one process that writes the index is not held up by tokenizing and stemming."""
+    analysed when the file is read, so that writing can take them as they are."""
 
 
 class Text(fields.TEXT):
