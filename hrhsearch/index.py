@@ -376,38 +376,17 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
     if not todo and not gone:
         report.seconds = time.perf_counter() - started
         return  # nothing changed: leave the index files untouched
-    state: dict = {"writer": None, "last": time.monotonic()}
-    every = commit_seconds()
-
-    def writer():  # -> whoosh.writing.SegmentWriter; one per commit, opened when first needed
-        if state["writer"] is None:
-            state["writer"] = segments.writer(target)
-        return state["writer"]
-
-    def commit(finished: list) -> None:
-        # The workers' finished segments join the index with the deletions of their files' old
-        # versions, in one commit, with a merge that finished beside them; a new merge starts.
-        if finished or state["writer"] is not None or merger.busy:
-            current = writer()
-            current.segments = merger.apply(current.segments + finished)
-            if not merger.busy and (chosen := segments.merges(current.segments, MERGE_FACTOR)):
-                merger.start(chosen)
-            current.keep_files = merger.busy  # the merge's files are not in the table of contents yet
-            current.commit(merge=False)
-        state.update(writer=None, last=time.monotonic())
-
     folder = Path(target.storage.folder)
     for stale in folder.glob("*.tmp"):  # writers' temporary folders, left by a killed run
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
-    merger = segments.Merger(folder)
-    workers = Workers(jobs, limits, index.passage_words, target=folder)
+    commits = _Commits(target, folder)
     tasks = [Task(file, root, st.st_mtime_ns, st.st_size) for root, file, st in todo]
     try:
         for path in gone:
-            writer().delete_by_term("doc_id", known[path]["doc_id"])
+            commits.writer().delete_by_term("doc_id", known[path]["doc_id"])
             report.removed += 1
-        results = workers.run(tasks, commit_due=lambda: time.monotonic() - state["last"] >= every, commit=commit)
+        results = Workers(jobs, limits, index.passage_words, target=folder).run(tasks, commits.due, commits.commit)
         for n, (task, result) in enumerate(results, start=1):  # to its end, where the last commit is
             if progress:
                 progress(n, len(tasks), str(task.path))
@@ -418,23 +397,54 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             report.warnings.extend(FileProblem(str(task.path), warning) for warning in result.warnings)
             previous = known.get(str(task.path))
             if previous:
-                writer().delete_by_term("doc_id", previous["doc_id"])
+                commits.writer().delete_by_term("doc_id", previous["doc_id"])
             report.sections += result.sections
             report.updated += bool(previous)
             report.added += not previous
-        if not tasks:
-            commit([])  # only deletions
-        if merger.busy:  # the last merge joins the index, and the files it replaced go
-            current = writer()
-            current.segments = merger.apply(current.segments, wait=True)
-            current.commit(merge=False)
-        for problems in (report.skipped, report.failed, report.warnings):
-            problems.sort(key=lambda problem: problem.path)  # files finish in any order; report them in one
+        commits.close()
     except BaseException:
-        if state["writer"] is not None and not state["writer"].is_closed:
-            state["writer"].cancel()
+        commits.cancel()
         raise
+    for problems in (report.skipped, report.failed, report.warnings):
+        problems.sort(key=lambda problem: problem.path)  # files finish in any order; report them in one
     report.seconds = time.perf_counter() - started
+
+
+class _Commits:
+    """The committing side of an indexing run: deletions go into a writer opened when first needed;
+    each commit adds the workers' finished segments and a merge that finished beside them, and
+    starts the next merge."""
+
+    def __init__(self, target: whoosh_index.Index, folder: Path) -> None:
+        self.target, self.merger = target, segments.Merger(folder)
+        self.every, self.last = commit_seconds(), time.monotonic()
+        self._writer: segments.Writer | None = None
+
+    def writer(self) -> segments.Writer:
+        if self._writer is None:
+            self._writer = segments.writer(self.target)
+        return self._writer
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.every
+
+    def commit(self, finished: list, wait: bool = False) -> None:
+        if finished or self._writer is not None or self.merger.busy:
+            current = self.writer()
+            current.segments = self.merger.apply(current.segments + finished, wait=wait)
+            if not wait and not self.merger.busy and (chosen := segments.merges(current.segments, MERGE_FACTOR)):
+                self.merger.start(chosen)
+            current.keep_files = self.merger.busy  # the merge's files are not in the table of contents yet
+            current.commit(merge=False)
+        self._writer, self.last = None, time.monotonic()
+
+    def close(self) -> None:
+        """Commit what is left (deletions alone, when no file was read), with the last merge."""
+        self.commit([], wait=True)
+
+    def cancel(self) -> None:
+        if self._writer is not None and not self._writer.is_closed:  # an interrupt can land between commits
+            self._writer.cancel()
 
 
 def commit_seconds() -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import random
 import threading
 from collections import Counter
 from dataclasses import asdict
@@ -222,7 +221,6 @@ class WorkerWriter(_OwnTemporaryFiles):
     segment that is finished here but committed by that process."""
 
     def __init__(self, folder: Path, limit_mb: int) -> None:
-        random.seed()  # forked workers inherit one random state, and would draw the same segment names
         super().__init__(whoosh_index.open_dir(str(folder)), _lk=False, limitmb=limit_mb, codec=Codec())
         self._own_temporary_folder("worker")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import random
 import resource
 import signal
 import time
@@ -103,6 +104,7 @@ def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, pass
            target: str | None, writer_mb: int) -> None:
     parent_end.close()
     parent = os.getppid()
+    random.seed()  # forked workers inherit one random state, and would draw the same segment names
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     faulthandler.disable()  # a crash is reported once, by the parent, with the file's name
