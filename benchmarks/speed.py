@@ -445,14 +445,25 @@ def tantivy_latency(target: Path, qs: dict) -> dict:
     return latencies(run, qs)
 
 
-def peer_indexes(folder: Path, sections: int, whoosh: bool = True) -> dict:
+def indexed_passages(index: Path) -> list[tuple[str, int]]:
+    """Every passage hrhsearch indexed, as the peers index it: title, heading and text as one text, and
+    its year. Read from the stored fields, so the peers hold exactly the same passages; at 1M passages
+    this takes a minute, where reading the files again took most of an hour."""
+    import hrhsearch
+    from hrhsearch import schema
+
+    with hrhsearch.open_index(index).whoosh().reader() as reader:
+        return [(f"{d['title']}\n{' '.join(d['heading'])}\n{d['text']}", d.get("year") or 0)
+                for _, d in reader.iter_docs() if d["kind"] == schema.SECTION]
+
+
+def peer_indexes(sections: int, whoosh: bool = True) -> dict:
     """The same passages in plain Whoosh (unless ``whoosh`` is false) and tantivy, with a year to filter on."""
     import tantivy
     from whoosh import fields, index
     from whoosh.analysis import StemmingAnalyzer
 
-    files = prepared(folder)
-    rows = [(f"{s.title}\n{' '.join(s.heading)}\n{s.text}", s.year or 0) for *_, r in files for s in r.sections]
+    rows = indexed_passages(WORK / f"scale-index-{sections}")
     result = {}
     target = WORK / f"scale-whoosh-{sections}"
     shutil.rmtree(target, ignore_errors=True)
@@ -525,7 +536,7 @@ def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers
         if reuse_peers and earlier and all((WORK / f"scale-{name}-{size}").is_dir() for name in ("whoosh", "tantivy") if name in earlier):
             row["peers_index"] = {**earlier, "built_earlier": True}  # the same passages, indexed by a previous run
         elif peers:
-            row["peers_index"] = peer_indexes(folder, size, whoosh)
+            row["peers_index"] = peer_indexes(size, whoosh)
             print(f"{size}: peers {row['peers_index']}", file=sys.stderr)
         else:
             for name in ("whoosh", "tantivy"):

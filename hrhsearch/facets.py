@@ -9,10 +9,13 @@ Values of one filter are alternatives; different filters must all hold.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from whoosh import query
+from whoosh.matching import ListMatcher, NullMatcher, ReadTooFar
+from whoosh.matching.wrappers import FilterMatcher
 
 from . import schema, vocabulary
 from .errors import QueryError
@@ -38,13 +41,13 @@ class Filters:
         """The Whoosh filter for these values (None for no filter); ``QueryError`` names a value no
         one could match. ``sections_only`` keeps out the records of source files, which only a
         query on an ID field or ``*`` can match: filtering costs a pass over the index."""
-        conditions: list[query.Query] = [query.Term("kind", schema.SECTION)] if sections_only else []
+        conditions: list[Group] = [_any("kind", [schema.SECTION])] if sections_only else []
         if self.country:
             conditions.append(_any("country", [_country(text, v) for v in self.country]))
         if self.region:
             conditions.append(_any("region", [_region(text, v) for v in self.region]))
         if self.org:
-            conditions.append(query.Or([_organisation(text, v, reader) for v in self.org]))
+            conditions.append(tuple(term for v in self.org for term in _organisation(text, v, reader)))
         if self.type:
             conditions.append(_any("doctype", [_type(text, v) for v in self.type]))
         if self.lang:
@@ -53,11 +56,74 @@ class Filters:
             low, high = years(text, self.year)
             held = [y for y in reader.field_terms("published") if (low or 0) <= int(y) <= (high or 9999)]
             conditions.append(_any("published", held or ["none"]))  # a term no passage has: no match
-        return query.And(conditions) if conditions else None
+        return Allowed(tuple(conditions)) if conditions else None
 
 
-def _any(field: str, values: list[str]) -> query.Query:
-    return query.Or([query.Term(field, value) for value in values])
+Group = tuple[tuple[str, str], ...]  # (field, value) terms, any of which will do
+
+
+def _any(field: str, values: list[str]) -> Group:
+    return tuple((field, value) for value in values)
+
+
+class Allowed(query.Query):
+    """The passages that hold a term of every group: a filter, as a set of passages per segment.
+
+    Whoosh would intersect every match of a query with each filter term's postings in turn, a dozen
+    skips per match for a span of years; here each segment's allowed passages are read once, block
+    by block, and a match costs one binary search. It does not score."""
+
+    def __init__(self, groups: tuple[Group, ...]) -> None:
+        self.groups = groups
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Allowed) and other.groups == self.groups
+
+    def __hash__(self) -> int:
+        return hash(self.groups)
+
+    def __repr__(self) -> str:
+        return f"Allowed({self.groups!r})"
+
+    def estimate_size(self, reader) -> int:
+        return min(sum(reader.doc_frequency(field, value) for field, value in group) for group in self.groups)
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        allowed: set[int] | None = None
+        for group in sorted(self.groups, key=lambda g: sum(reader.doc_frequency(f, v) for f, v in g)):
+            found: set[int] = set()
+            for field, value in group:
+                if (field, value) in reader:
+                    found.update(_posting_ids(reader.postings(field, value)))
+            allowed = found if allowed is None else allowed & found
+            if not allowed:
+                return NullMatcher()
+        return _SortedIds(sorted(allowed or ()))
+
+
+def _posting_ids(matcher) -> list[int]:
+    """Every document of a term's postings, a block at a time. Deleted passages may be among them;
+    the query this filters has none."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if not hasattr(matcher, "_read_ids"):  # not Whoosh 3's leaf matcher
+        return list(matcher.all_ids())
+    ids: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids.extend(matcher._ids[matcher._i :])
+        matcher._next_block()
+    return ids
+
+
+class _SortedIds(ListMatcher):
+    def skip_to(self, id: int) -> None:  # noqa: A002 - Whoosh's name
+        if not self.is_active():
+            raise ReadTooFar
+        if id > self._ids[self._i]:
+            self._i = bisect_left(self._ids, id, self._i)
 
 
 def years(text: str, value: str) -> tuple[int | None, int | None]:
@@ -97,12 +163,12 @@ def _type(text: str, value: str) -> str:
     return found
 
 
-def _organisation(text: str, value: str, reader) -> query.Query:
+def _organisation(text: str, value: str, reader) -> Group:
     """A publisher we know by any of its names, or any indexed publisher whose name contains the
     words given ("ministry of health" finds every ministry)."""
     known = vocabulary.organisation(value)
     if known:
-        return query.Term("org", known)
+        return _any("org", [known])
     wanted = vocabulary.fold(value)
     indexed = [term.decode("utf-8") if isinstance(term, bytes) else term for term in reader.lexicon("org")]
     matching = [name for name in indexed if wanted in vocabulary.fold(name)]

@@ -234,3 +234,70 @@ def test_a_short_limit_returns_the_head_of_the_full_ranking(tmp_path: Path) -> N
         head = [p.section_id for p in hrhsearch.search(query, index=tmp_path / "ix", limit=4)]
         full = [p.section_id for p in hrhsearch.search(query, index=tmp_path / "ix", limit=1000)]
         assert head == full[:4], query
+
+
+def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_path: Path) -> None:
+    """``facets.Allowed`` reads each segment's allowed passages block by block; Whoosh's own And of
+    Ors over the same terms must find the same live passages, deletions included."""
+    from whoosh import query
+
+    from hrhsearch.facets import Filters
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for source in sorted(LABELLED.iterdir())[:16]:
+        (docs / source.name).write_bytes(source.read_bytes())
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    changed = sorted(docs.iterdir())[3]
+    changed.write_text(changed.read_text("utf-8") + "\n\nA closing note on nurses.\n", "utf-8")
+    assert hrhsearch.build_index([docs], index=index, jobs=1).updated == 1  # the old version's passages are deleted
+    filters = [Filters(lang=("en",)), Filters(lang=("fr", "es")), Filters(year="2015..2020"), Filters(year="..2012", lang=("en",)),
+               Filters(country=("Kenya", "Senegal")), Filters(region=("AFRO",)), Filters(org=("WHO",)), Filters(type=("strategy",))]
+    with hrhsearch.open_index(index).searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.has_deletions()
+        seen = 0
+        for f in filters:
+            allowed = f.query("q", reader)
+            whoosh_own = query.And([query.Or([query.Term(field, value) for field, value in group]) for group in allowed.groups])
+            for leaf, _ in searcher.leaf_searchers():
+                live = lambda ids: sorted(i for i in ids if not leaf.reader().is_deleted(i))  # noqa: E731
+                ours = live(allowed.matcher(leaf).all_ids())
+                assert ours == live(whoosh_own.matcher(leaf).all_ids()), f
+                seen += len(ours)
+        assert seen > 50  # the filters did allow passages
+
+
+def test_table_scoring_and_block_decoding_equal_whoosh_to_the_bit(corpus_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from hrhsearch import scoring
+    from hrhsearch.search import rank
+
+    from .test_golden import GOLDEN
+
+    opened = hrhsearch.open_index(corpus_index)
+    queries = [g[0] for g in GOLDEN]
+    fast = [rank(opened, q, limit=50) for q in queries]
+
+    def whoosh_lengths(self, searcher, fieldname, text, qf=1):
+        if not searcher.schema[fieldname].scorable:
+            return scoring.WeightScorer.for_(searcher, fieldname, text)
+        return scoring._Scorer(searcher, fieldname, text, self.k1, self.b)
+
+    monkeypatch.setattr(scoring.BM25, "scorer", whoosh_lengths)
+    assert [rank(opened, q, limit=50) for q in queries] == fast
+    assert sum(map(len, fast)) > 100
+
+    checked = 0
+    with opened.whoosh().reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            for field, text in leaf.all_terms():
+                info = leaf.term_info(field, text)
+                if not field.startswith("body_") or info.is_inlined():
+                    continue
+                whoosh_own = W3LeafMatcher(leaf._terms._postfile, *info.extent(), leaf.schema[field].format)
+                assert list(leaf.postings(field, text).all_ids()) == list(whoosh_own.all_ids())
+                checked += 1
+    assert checked > 500
