@@ -15,6 +15,8 @@ from hrhsearch import schema
 from hrhsearch.errors import IndexLocked, IndexNotFound, IndexVersionMismatch
 from hrhsearch.lock import WriteLock
 
+from .conftest import CORPUS
+
 
 def titles(index: Path, query: str) -> list[str]:
     return [p.title for p in hrhsearch.search(query, index=index, limit=20)]
@@ -191,3 +193,43 @@ def test_tiered_merging_bounds_the_segments_and_keeps_every_document(tmp_path: P
     assert segments < index_module.MERGE_FACTOR, segments  # 25 commits, merged in tiers of ten
     assert opened.stats().documents == 25
     assert all(hrhsearch.search(f"number{n}", index=tmp_path / "index") for n in range(25))
+
+
+def test_a_streamed_merge_writes_the_same_segment_as_whoosh_sorting_every_posting(tmp_path: Path) -> None:
+    from whoosh.reading import SegmentReader
+    from whoosh.writing import SegmentWriter
+
+    from hrhsearch import segments
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    samples = sorted(p for p in CORPUS.iterdir() if p.suffix in (".md", ".txt", ".html"))[:9]
+    for batch in (samples[:5], samples[5:]):  # a segment each
+        for sample in batch:
+            (docs / sample.name).write_bytes(sample.read_bytes())
+        hrhsearch.build_index([docs], index=index, jobs=1)
+    changed = docs / samples[2].name  # its old passages are deleted in the first segment
+    changed.write_text(changed.read_text("utf-8") + "\n\nA closing note on rural nurses.\n", "utf-8")
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    opened = hrhsearch.open_index(index)
+    inputs = list(opened.whoosh()._segments())
+    # Records after a deleted one move down: the merge must renumber them.
+    assert len(inputs) == 3 and any(s.deleted_count() and min(s._deleted) < s.doc_count_all() - s.deleted_count() for s in inputs)
+
+    def merged(add_reader) -> SegmentReader:
+        writer = segments.WorkerWriter(opened.generation_path, 32)
+        for segment in inputs:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            add_reader(writer, reader)
+            reader.close()
+        return SegmentReader(writer.storage, writer.schema, writer.finish())
+
+    streamed, sorted_by_whoosh = merged(segments.WorkerWriter.add_reader), merged(SegmentWriter.add_reader)
+    postings = list(streamed.iter_postings())
+    assert len(postings) > 1000 and postings == list(sorted_by_whoosh.iter_postings())
+    assert list(streamed.iter_docs()) == list(sorted_by_whoosh.iter_docs())
+    assert streamed.doc_count_all() == sum(s.doc_count() for s in inputs)
+    for field in ("body_en", "head_en", "body_fr"):
+        assert streamed.field_length(field) == sorted_by_whoosh.field_length(field)
+        assert [streamed.doc_field_length(n, field) for n in range(streamed.doc_count_all())] == \
+               [sorted_by_whoosh.doc_field_length(n, field) for n in range(streamed.doc_count_all())]
