@@ -89,7 +89,11 @@ class Allowed(query.Query):
         return min(sum(reader.doc_frequency(field, value) for field, value in group) for group in self.groups)
 
     def matcher(self, searcher, context=None):
-        reader = searcher.reader()
+        allowed = self.allowed(searcher.reader())
+        return _SortedIds(sorted(allowed)) if allowed else NullMatcher()
+
+    def allowed(self, reader) -> set[int]:
+        """The documents of one segment's ``reader`` that pass (deleted ones among them)."""
         allowed: set[int] | None = None
         for group in sorted(self.groups, key=lambda g: sum(reader.doc_frequency(f, v) for f, v in g)):
             found: set[int] = set()
@@ -98,8 +102,8 @@ class Allowed(query.Query):
                     found.update(_posting_ids(reader.postings(field, value)))
             allowed = found if allowed is None else allowed & found
             if not allowed:
-                return NullMatcher()
-        return _SortedIds(sorted(allowed or ()))
+                return set()
+        return allowed or set()
 
 
 def _posting_ids(matcher) -> list[int]:

@@ -22,7 +22,7 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.qparser import OrGroup, QueryParser
 from whoosh.support.charset import accent_map
 
-from . import expansion, schema
+from . import expansion, schema, termwise
 from .errors import QueryError
 from .citation import cite
 from .expansion import Expansion
@@ -265,14 +265,10 @@ def _parsed(text: str, limit: int, ranking: Ranking, expand: bool, searcher) -> 
 def _hits(searcher, parsed: Parsed, limit: int, filters: Filters):
     condition = filters.query(parsed.text, searcher.reader(), sections_only=_may_match_records(parsed.query))
     try:
-        # No terms=True: recording each hit's matched terms costs time, and with a filter Whoosh 2.7's
-        # len() then counts the matches the filter removed. Highlights use the query's own terms.
-        # The filter is a required clause that does not score: Whoosh then skips through it from
-        # match to match, where ``filter=`` first collects every passage it allows. optimize=False:
-        # the total is then counted in the same pass instead of a second one, and Whoosh's
-        # block skipping for a required clause fails an assertion when a skip lands on a match.
+        # The filter is a required clause that does not score. The query is run a term at a time
+        # (``termwise``), which scores and counts every match; highlights use the query's own terms.
         q = parsed.query if condition is None else query.Require(parsed.query, condition)
-        return searcher.search(q, limit=limit, optimize=False)
+        return termwise.search(searcher, q, limit)
     except Exception as exc:  # noqa: BLE001 - e.g. a pattern that expands past Whoosh's limits
         raise QueryError(parsed.text, f"it could not be run ({type(exc).__name__}: {exc}).") from None
 

@@ -72,18 +72,22 @@ class _Postings(W3LeafMatcher):
         ids = self._data[0]
         self._ids = ids if self._byteids else tuple(accumulate(ids))
 
-    def blocks(self) -> Iterator[tuple]:
-        """(documents, weights, values) of each block from here on: a merge copies postings a
-        block at a time instead of asking for each posting's three parts."""
+    def blocks(self, values: bool = True) -> Iterator[tuple]:
+        """(documents, weights, values) of each block from here on, or (documents, weights): a merge
+        copies postings and a search scores them a block at a time instead of asking for each
+        posting's parts."""
         while self.is_active():
             if self._ids is None:
                 self._read_ids()
             if self._weights is None:
                 self._read_weights()
-            if self._values is None:
-                self._read_values()
             at = self._i
-            yield self._ids[at:], self._weights[at:], self._values[at:]
+            if values:
+                if self._values is None:
+                    self._read_values()
+                yield self._ids[at:], self._weights[at:], self._values[at:]
+            else:
+                yield self._ids[at:], self._weights[at:]
             self._next_block()
 
 

@@ -241,6 +241,7 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
     Ors over the same terms must find the same live passages, deletions included."""
     from whoosh import query
 
+    from hrhsearch import termwise
     from hrhsearch.facets import Filters
 
     docs = tmp_path / "docs"
@@ -266,6 +267,12 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
                 ours = live(allowed.matcher(leaf).all_ids())
                 assert ours == live(whoosh_own.matcher(leaf).all_ids()), f
                 seen += len(ours)
+            # Run a term at a time, the deleted passages are left out as Whoosh's matchers leave them out.
+            words = query.Or([query.Term("body_es", "enfermer"), query.Term("body_en", "nurs")])  # the changed file is Spanish
+            q = query.Require(words, Filters(lang=("es", "en")).query("q", reader))
+            ours, whoosh_found = termwise.search(searcher, q, 3), searcher.search(q, limit=None, optimize=False)
+            assert len(ours) == len(whoosh_found) and set(ours.docs()) == set(whoosh_found.docs())
+            assert [h.docnum for h in ours] == [h.docnum for h in whoosh_found][:3]
         assert seen > 50  # the filters did allow passages
 
 

@@ -224,3 +224,51 @@ def test_a_word_is_stemmed_for_snippets_as_the_analyzer_stems_it() -> None:
         for word in words:
             expected = next((t.text for t in analyzer(word, removestops=False)), "")
             assert schema.word_stem(language, word) == expected, (language, word)
+
+
+def test_the_total_counts_every_match_however_short_the_limit(tmp_path: Path) -> None:
+    """Whoosh's collector, once its top results are full, drops a word that can no longer reach
+    them and stops counting the passages that have only that word: at 100,000 passages "compute
+    primal" counted 1,676 of 62,712. It takes a segment of over 5,000 records (below that Whoosh
+    loads every match first) and rare matches spread among common ones."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(2600):  # a passage and a file record each: one segment of 5,200 records
+        text = f"Primal computing, note {n:04d}." if n % 300 == 150 else f"Payroll computing, note {n:04d}."
+        (docs / f"note-{n:04d}.md").write_text(f"# Note {n}\n\n{text}\n", "utf-8")
+    hrhsearch.build_index([docs], index=tmp_path / "index", jobs=1)
+    for limit in (1, 3, 100):
+        found = hrhsearch.search("primal computing", index=tmp_path / "index", limit=limit)
+        assert found.total == 2600 and len(found) == limit
+        assert all("Primal" in p.text for p in found[: min(limit, 9)])
+    assert hrhsearch.search("primal computing", index=tmp_path / "index", limit=2, lang="en").total == 2600
+
+
+def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
+    """``termwise`` against Whoosh's own matchers, unlimited (so nothing is pruned), over the golden
+    queries, boolean and phrase queries, wildcards and filters."""
+    import sys
+
+    from whoosh import query
+
+    from hrhsearch import termwise
+    from hrhsearch.facets import Filters
+
+    from .test_golden import GOLDEN
+
+    search_module = sys.modules["hrhsearch.search"]
+    texts = [g[0] for g in GOLDEN] + ["nurses AND housing", "nurses NOT housing", "superv*", "title:migration",
+                                      "(housing OR pay) AND nurses", "*", "CHW", '"community health workers"', "language:fr"]
+    compared = 0
+    with hrhsearch.open_index(corpus_index).searcher() as searcher:
+        for filters in (Filters(), Filters(lang=("en", "fr")), Filters(year="2015..")):
+            for text in texts:
+                parsed = search_module.parse_query(text, searcher=searcher)
+                condition = filters.query(text, searcher.reader(), sections_only=search_module._may_match_records(parsed.query))
+                q = parsed.query if condition is None else query.Require(parsed.query, condition)
+                ours = termwise.search(searcher, q, 5)
+                whoosh_own = searcher.search(q, limit=None, optimize=False)
+                assert len(ours) == len(whoosh_own) and set(ours.docs()) == set(whoosh_own.docs()), (text, filters)
+                assert [(h.docnum, round(h.score, 9)) for h in ours] == [(h.docnum, round(h.score, 9)) for h in whoosh_own][:5]
+                compared += len(ours)
+    assert compared > 200
