@@ -19,6 +19,8 @@ as a whole process where it is one, wall time and peak RSS from GNU time:
 Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/README.md holds the last.
 
     python benchmarks/speed.py scale 10000 100000    # the scaling runs, by number of sections
+    python benchmarks/speed.py scale 1000000 --without-peers   # hrhsearch alone (over an hour here)
+    python benchmarks/speed.py peers 1000000 --without-whoosh  # then tantivy, from its passages
 
 The scaling runs generate a corpus of Markdown files, 20 sections each, from the sentences of the mixed
 corpus (shuffled with a fixed seed, so every run reads the same text), and measure at each size: index
@@ -519,6 +521,19 @@ def latency_only(sizes: list[int]) -> None:
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
+def peers_only(sizes: list[int], whoosh: bool = True) -> None:
+    """Build the peers' indexes from hrhsearch's existing index of each size, and measure every engine's
+    searches again: for a size whose hrhsearch index took too long to build twice."""
+    qs = queries(sentence_pool())
+    path = RESULTS / "scale.json"
+    results = json.loads(path.read_text("utf-8"))
+    for size in sizes:
+        results[str(size)]["peers_index"] = peer_indexes(size, whoosh)
+        print(f"{size}: peers {results[str(size)]['peers_index']}", file=sys.stderr)
+        results[str(size)].update(search_latency(size, qs))
+        path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+
+
 def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers: bool = False) -> None:
     pool = sentence_pool()
     qs = queries(pool)
@@ -617,6 +632,8 @@ if __name__ == "__main__":
         print(results["parallel_ceiling"])
     elif sys.argv[1:2] == ["latency"]:
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
+    elif sys.argv[1:2] == ["peers"]:
+        peers_only([int(n) for n in sys.argv[2:] if n.isdigit()], whoosh="--without-whoosh" not in sys.argv)
     elif sys.argv[1:2] == ["scale"]:
         sizes = [int(n) for n in sys.argv[2:] if n.isdigit()]
         scale(sizes or [10_000], whoosh="--without-whoosh" not in sys.argv, peers="--without-peers" not in sys.argv,
