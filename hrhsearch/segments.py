@@ -22,6 +22,7 @@ from typing import Iterator
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PerDocReader, W3Segment, _lenfield
 from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
@@ -179,10 +180,13 @@ class _StreamedMerges(SegmentWriter):
     def add_reader(self, reader) -> None:
         self._check_state()
         start = self.docnum
-        names = set(self.schema.names()) | {n for n in reader.indexed_field_names() if n in self.schema}
-        docmap = self.write_per_doc(names, reader)
-        # The caller closes ``reader`` when this returns; the postings are read when the segment is finished.
-        kept = SegmentReader(self.storage, self.schema, reader.segment())
+        # A reader of its own, kept open until the postings are written (the caller closes ``reader``
+        # when this returns), that reads the segment with plain file reads: the pages of a memory map
+        # count in the merging process' resident memory, as many as the segments merged hold.
+        kept = SegmentReader(FileStorage(self.storage.folder, supports_mmap=False, readonly=True), self.schema,
+                             reader.segment())
+        names = set(self.schema.names()) | {n for n in kept.indexed_field_names() if n in self.schema}
+        docmap = self.write_per_doc(names, kept)
         self.__dict__.setdefault("_merging", []).append((kept, start, docmap))
         self._added = True
 
