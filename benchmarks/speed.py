@@ -534,6 +534,26 @@ def peers_only(sizes: list[int], whoosh: bool = True) -> None:
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
+def optimized(sizes: list[int]) -> None:
+    """``hrhsearch optimize`` on the index of each size, timed, and hrhsearch's searches again on the
+    one segment it leaves; kept apart from the figures of the index as built."""
+    qs = queries(sentence_pool())
+    path = RESULTS / "scale.json"
+    results = json.loads(path.read_text("utf-8"))
+    for size in sizes:
+        index = WORK / f"scale-index-{size}"
+        run = timed([sys.executable, "-m", "hrhsearch", "optimize", "--index", str(index)])
+        run.pop("stdout", None)
+        row = {"optimize": run, "latency_ms": {"hrhsearch": hrhsearch_latency(index, qs)}}
+        process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
+                   for _ in range(5)]
+        row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
+                                 "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+        print(f"{size} optimized: {row}", file=sys.stderr)
+        results[str(size)]["optimized"] = row
+        path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+
+
 def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers: bool = False) -> None:
     pool = sentence_pool()
     qs = queries(pool)
@@ -632,6 +652,8 @@ if __name__ == "__main__":
         print(results["parallel_ceiling"])
     elif sys.argv[1:2] == ["latency"]:
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
+    elif sys.argv[1:2] == ["optimized"]:
+        optimized([int(n) for n in sys.argv[2:] if n.isdigit()])
     elif sys.argv[1:2] == ["peers"]:
         peers_only([int(n) for n in sys.argv[2:] if n.isdigit()], whoosh="--without-whoosh" not in sys.argv)
     elif sys.argv[1:2] == ["scale"]:
