@@ -638,6 +638,16 @@ def tables() -> str:
                 cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) if e in lat else "not run"
                          for e in ("hrhsearch", "whoosh", "tantivy")]
                 out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {kind} | {' | '.join(cells)} |")
+        done = [size for size in sizes if "optimized" in scale_results[size]]
+        if done:
+            out += ["", "| sections, after `hrhsearch optimize` | optimize s | peak RSS MB | query | hrhsearch p50 / p95 / p99 ms | "
+                    "search process s |", "|---|---|---|---|---|---|"]
+            for size in done:
+                o = scale_results[size]["optimized"]
+                for kind, q in o["latency_ms"]["hrhsearch"].items():
+                    out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {o['optimize']['seconds']} | "
+                               f"{o['optimize']['peak_rss_mb']} | {kind} | {q['p50']} / {q['p95']} / {q['p99']} | "
+                               f"{o['search_process']['median_seconds']} |")
     return "\n".join(out)
 
 
