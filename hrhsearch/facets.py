@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from whoosh import query
@@ -19,6 +20,7 @@ from whoosh.matching.wrappers import FilterMatcher
 
 from . import schema, vocabulary
 from .errors import QueryError
+from .segments import BlockPostings
 
 _SPAN = re.compile(r"^\s*(\d{4})?\s*(?:\.\.|–|-|to)\s*(\d{4})?\s*$")
 
@@ -99,27 +101,23 @@ class Allowed(query.Query):
             found: set[int] = set()
             for field, value in group:
                 if (field, value) in reader:
-                    found.update(_posting_ids(reader.postings(field, value)))
+                    for ids in _posting_ids(reader.postings(field, value)):
+                        found.update(ids)
             allowed = found if allowed is None else allowed & found
             if not allowed:
                 return set()
         return allowed or set()
 
 
-def _posting_ids(matcher) -> list[int]:
-    """Every document of a term's postings, a block at a time. Deleted passages may be among them;
-    the query this filters has none."""
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if not hasattr(matcher, "_read_ids"):  # not Whoosh 3's leaf matcher
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i :])
-        matcher._next_block()
-    return ids
+def _posting_ids(matcher) -> Iterator[Iterable[int]]:
+    """The documents of a term's postings, a block at a time where the codec allows. Deleted
+    passages may be among them; the query this filters has none."""
+    raw = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+    if not isinstance(raw, BlockPostings):  # a short list kept in the term's entry, or another codec's
+        yield list(matcher.all_ids())
+        return
+    for ids, _ in raw.blocks(values=False):
+        yield ids
 
 
 class _SortedIds(ListMatcher):

@@ -81,7 +81,7 @@ class TableScorer(_Scorer):
         return self.idf * ((weight * self.k1_plus_1) / (weight + self.norms[self.lengths[matcher.id()]]))
 
     def scores(self, postings) -> dict[int, float]:
-        """Every posting's score by document, block by block (``segments._Postings``), with the
+        """Every posting's score by document, block by block (``segments.BlockPostings``), with the
         same expression as ``score``."""
         idf, k1_plus_1, norms, lengths = self.idf, self.k1_plus_1, self.norms, self.lengths
         found: dict[int, float] = {}

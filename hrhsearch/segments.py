@@ -13,9 +13,9 @@ import io
 import os
 import threading
 from collections import Counter
-from itertools import accumulate
 from dataclasses import asdict
 from datetime import datetime, timezone
+from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
 
@@ -60,10 +60,10 @@ class Codec(W3Codec):
         if terminfo.is_inlined():
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
         offset, length = terminfo.extent()
-        return _Postings(dbfile, offset, length, format_, term=term, scorer=scorer)
+        return BlockPostings(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
-class _Postings(W3LeafMatcher):
+class BlockPostings(W3LeafMatcher):
     """Whoosh decodes the document numbers of each block of postings with a generator, a Python
     call per posting: a tenth of the time of a search. ``accumulate`` makes the same sums in C."""
 
@@ -216,7 +216,7 @@ def _streamed_postings(schema, merging: list) -> Iterator[tuple]:
     for field, text, n, info in terms:
         reader, start, docmap = merging[n]
         postings = reader._terms._codec.postings_reader(reader._terms._postfile, info, schema[field].format)
-        blocks = postings.blocks() if isinstance(postings, _Postings) else _one_by_one(postings)
+        blocks = postings.blocks() if isinstance(postings, BlockPostings) else _one_by_one(postings)
         if docmap is None:
             for ids, weights, values in blocks:
                 for docnum, weight, value in zip(ids, weights, values):

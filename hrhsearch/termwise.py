@@ -22,7 +22,7 @@ from whoosh.searching import Results
 from .expansion import BestOf
 from .facets import Allowed
 from .scoring import TableScorer
-from .segments import _Postings
+from .segments import BlockPostings
 
 Scores = dict[int, float]  # document number in a segment -> score
 
@@ -99,7 +99,7 @@ def _term(searcher, q: query.Term, context) -> Scores:
         return {}
     postings = searcher.postings(q.fieldname, text, weighting=context.weighting)
     raw = postings.child if isinstance(postings, FilterMatcher) else postings  # deletions go at the end
-    if isinstance(raw, _Postings) and isinstance(raw.scorer, TableScorer):
+    if isinstance(raw, BlockPostings) and isinstance(raw.scorer, TableScorer):
         return raw.scorer.scores(raw)
     return _matched(postings)
 
