@@ -496,6 +496,14 @@ def peer_indexes(sections: int, whoosh: bool = True) -> dict:
     return result
 
 
+def search_process_on(index: Path) -> dict:
+    """``hrhsearch search`` as a whole process on a scaling index: median of 5."""
+    process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
+               for _ in range(5)]
+    return {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
+            "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+
+
 def search_latency(size: int, qs: dict) -> dict:
     """Latency of every engine, and ``hrhsearch search`` as whole processes, on the built indexes."""
     index = WORK / f"scale-index-{size}"
@@ -503,10 +511,7 @@ def search_latency(size: int, qs: dict) -> dict:
     row = {"latency_ms": {"hrhsearch": hrhsearch_latency(index, qs),
                           **({"whoosh": whoosh_latency(plain, qs)} if plain.is_dir() else {}),
                           **({"tantivy": tantivy_latency(tantivy, qs)} if tantivy.is_dir() else {})}}
-    process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
-               for _ in range(5)]
-    row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
-                             "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+    row["search_process"] = search_process_on(index)
     print(f"{size}: {row['latency_ms']} {row['search_process']}", file=sys.stderr)
     return row
 
@@ -544,11 +549,8 @@ def optimized(sizes: list[int]) -> None:
         index = WORK / f"scale-index-{size}"
         run = timed([sys.executable, "-m", "hrhsearch", "optimize", "--index", str(index)])
         run.pop("stdout", None)
-        row = {"optimize": run, "latency_ms": {"hrhsearch": hrhsearch_latency(index, qs)}}
-        process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
-                   for _ in range(5)]
-        row["search_process"] = {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
-                                 "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+        row = {"optimize": run, "latency_ms": {"hrhsearch": hrhsearch_latency(index, qs)},
+               "search_process": search_process_on(index)}
         print(f"{size} optimized: {row}", file=sys.stderr)
         results[str(size)]["optimized"] = row
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")

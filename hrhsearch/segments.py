@@ -65,7 +65,8 @@ class Codec(W3Codec):
 
 class BlockPostings(W3LeafMatcher):
     """Whoosh decodes the document numbers of each block of postings with a generator, a Python
-    call per posting: a tenth of the time of a search. ``accumulate`` makes the same sums in C."""
+    call per posting (about 7% of the benchmark's searches under cProfile, before they ran a term at a
+    time). ``accumulate`` makes the same sums in C."""
 
     def _read_ids(self) -> None:
         if self._data is None:
@@ -178,13 +179,16 @@ class _StreamedMerges(SegmentWriter):
     same order, with nothing to sort."""
 
     def add_reader(self, reader) -> None:
+        # Whoosh's merges hand over a reader and close it when this returns; the postings are read later.
+        self.add_segment(reader.segment())
+
+    def add_segment(self, segment) -> None:
+        """Copy a segment's records into this one; its postings are streamed when the segment is finished."""
         self._check_state()
         start = self.docnum
-        # A reader of its own, kept open until the postings are written (the caller closes ``reader``
-        # when this returns), that reads the segment with plain file reads: the pages of a memory map
-        # count in the merging process' resident memory, as many as the segments merged hold.
-        kept = SegmentReader(FileStorage(self.storage.folder, supports_mmap=False, readonly=True), self.schema,
-                             reader.segment())
+        # Plain file reads: the pages of a memory map count in the merging process' resident memory,
+        # as many as the segments merged hold.
+        kept = SegmentReader(FileStorage(self.storage.folder, supports_mmap=False, readonly=True), self.schema, segment)
         names = set(self.schema.names()) | {n for n in kept.indexed_field_names() if n in self.schema}
         docmap = self.write_per_doc(names, kept)
         self.__dict__.setdefault("_merging", []).append((kept, start, docmap))
@@ -309,9 +313,7 @@ class Merger:
         try:
             merging = WorkerWriter(self.folder, WRITER_MB)
             for segment in inputs:
-                reader = SegmentReader(merging.storage, merging.schema, segment)
-                merging.add_reader(reader)
-                reader.close()
+                merging.add_segment(segment)
             self._merged = merging.finish()
         except BaseException as exc:  # noqa: BLE001 - raised again in the committing thread
             self._error = exc
