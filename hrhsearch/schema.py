@@ -86,6 +86,13 @@ def word_stem(language: str, word: str) -> str:
     return text.translate(charmap)
 
 
+def word_initial(word: str) -> str:
+    """The letter that ``word_stem`` of ``word`` begins with in every language: stemmers cut and change
+    endings only, and accents are folded after. Snippets stem only the words whose initial a query
+    term shares, which spares most of the stemming in a process that has not seen the words yet."""
+    return word[:1].lower().translate(accent_map)[:1]
+
+
 @lru_cache(maxsize=None)
 def _word_filters(language: str) -> tuple[frozenset, int, object, dict]:
     """(stop words, shortest word not stopped, cached stemmer, accent map) of a language's analyzer."""

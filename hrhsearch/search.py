@@ -389,7 +389,9 @@ def _passage(rank: int, hit, query_terms: dict[str, set[str]]) -> Passage:
 def make_snippet(text: str, terms: set[str], language: str, width: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
     """The window of ``text`` richest in matched terms, and the (start, end) offsets of the matches in it."""
     text = " ".join(text.split())  # one line, so that offsets count what the reader sees
-    spans = [m.span() for m in schema.TOKEN.finditer(text) if schema.word_stem(language, m.group()) in terms]
+    initials = {term[:1] for term in terms}
+    spans = [m.span() for m in schema.TOKEN.finditer(text)
+             if schema.word_initial(m.group()) in initials and schema.word_stem(language, m.group()) in terms]
     if len(text) <= width:
         return text, tuple(spans)
     best_start = 0

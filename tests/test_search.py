@@ -226,6 +226,32 @@ def test_a_word_is_stemmed_for_snippets_as_the_analyzer_stems_it() -> None:
             assert schema.word_stem(language, word) == expected, (language, word)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[A-Za-zÀ-ÿİıŒœßÆæ][a-zà-ÿœæß]{0,14}(ing|ies|ying|ción|ções|ement|s|y)?", fullmatch=True))
+def test_a_stem_begins_with_the_words_initial(word: str) -> None:
+    # Snippets skip stemming the words whose initial no query term shares; a stemmer that changed
+    # a word's first letter would lose their highlights.
+    from hrhsearch import schema
+
+    for language in ("en", "fr", "es", "pt", "xx"):
+        assert schema.word_stem(language, word).startswith(schema.word_initial(word)), (language, word)
+
+
+def test_snippets_highlight_every_word_whose_stem_is_a_query_term() -> None:
+    from hrhsearch import schema
+
+    for language, names in (("en", ("community-health-workers.md", "task-sharing-guideline.md")),
+                            ("fr", ("formation-continue-sages-femmes.md", "migration-infirmieres.html")),
+                            ("es", ("retencion-personal-rural.md", "formacion-enfermeria.html")),
+                            ("pt", ("agentes-comunitarios-saude.md", "planeamento-forca-trabalho.txt"))):
+        text = " ".join(" ".join((CORPUS / name).read_text("utf-8", "replace").split()) for name in names)
+        words = [m.group() for m in schema.TOKEN.finditer(text)]
+        terms = {schema.word_stem(language, w) for w in words[::7]}
+        expected = tuple(m.span() for m in schema.TOKEN.finditer(text) if schema.word_stem(language, m.group()) in terms)
+        assert len(expected) > 100, language
+        assert make_snippet(text, terms, language, width=len(text)) == (text, expected)
+
+
 def test_the_total_counts_every_match_however_short_the_limit(tmp_path: Path) -> None:
     """Whoosh's collector, once its top results are full, drops a word that can no longer reach
     them and stops counting the passages that have only that word: at 100,000 passages "compute
