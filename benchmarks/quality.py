@@ -13,7 +13,7 @@ index the same documents' text as hrhsearch extracted it, as whole documents:
 - bm25s with PyStemmer's English stemmer, English stop words and its defaults (Lucene BM25, k1=1.5, b=0.75);
 - plain Whoosh BM25F with its defaults, a stemming analyzer and OR-ed query terms.
 
-Every engine's run is scored by the same code (``hrhsearch.evaluate.score``, trec_eval through
+Every engine's run is scored by the same code (``hrhsearch.evaluation.score``, trec_eval through
 ir-measures), over every judged topic. Results go to benchmarks/results/quality.json and the table
 to stdout; benchmarks/README.md holds the last results.
 """
@@ -235,7 +235,7 @@ PEERS = {"tantivy": run_tantivy, "bm25s": run_bm25s, "whoosh": run_whoosh}
 # ---- the run -------------------------------------------------------------------------------------
 
 def evaluate_collection(name: str) -> dict[str, dict[str, float]]:
-    from hrhsearch.evaluate import read_qrels, read_topics, score
+    from hrhsearch.evaluation import read_qrels, read_topics, score
 
     files = COLLECTIONS[name]()
     topics, qrels = read_topics(files["topics"]), read_qrels(files["qrels"])

@@ -16,6 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import (
     EmptyDocument,
@@ -28,16 +29,46 @@ from .errors import (
     QueryError,
     UnsupportedFormat,
 )
-from .evaluate import DEFAULT_MEASURES, DEPTH, Evaluation
-from .index import FileProblem, Index, IndexReport, Progress, Stats, create_index, open_index
-from .records import Block, Document, Passage, Section
-from .expansion import Expansion
-from .facets import FacetValue, Filters
-from .records import Metadata
-from .scoring import Ranking
-from .search import Results
-from .search import search as _search
-from .workers import Limits
+from .records import Block, Document, Limits, Metadata, Passage, Ranking, Section
+
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
+    from .expansion import Expansion
+    from .facets import FacetValue, Filters
+    from .index import (
+        FileProblem,
+        Index,
+        IndexReport,
+        Progress,
+        Stats,
+        create_index,
+        open_index,
+    )
+    from .searching import Results
+
+# Imported on first use, so that ``import hrhsearch`` stays light: the command line sets up its
+# process before Whoosh is loaded (see ``__main__``), and the index builder is not needed to search.
+_LAZY = {
+    "DEFAULT_MEASURES": "evaluation", "DEPTH": "evaluation", "Evaluation": "evaluation",
+    "Expansion": "expansion", "FacetValue": "facets", "Filters": "facets",
+    "FileProblem": "index", "Index": "index", "IndexReport": "index", "Progress": "index", "Stats": "index",
+    "create_index": "index", "open_index": "index", "Results": "searching",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'hrhsearch' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.4.0"
 
@@ -98,6 +129,8 @@ def default_index_path() -> Path:
 
 def ensure_default_index(say: Callable[[str], None] | None = None) -> Path:
     """Build the default index from the bundled corpus if it is missing or out of date."""
+    from .index import create_index, open_index
+
     path = default_index_path()
     try:
         open_index(path)
@@ -142,6 +175,8 @@ def build_index(
     needs more than ``max_memory_mb``; such a file is reported in ``IndexReport.failed`` and the run
     goes on. ``None`` lifts a limit. ``passage_words`` sets the passage size of a new index.
     """
+    from .index import create_index
+
     target = Path(index) if index is not None else default_index_path()
     return create_index(target, passage_words).update(paths, jobs=jobs, progress=progress, wait=wait,
                                        limits=Limits(timeout, max_memory_mb), follow_links=follow_links)
@@ -161,6 +196,10 @@ def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang
     counts each facet's values over all matches. ``expand=False`` turns off the HRH thesaurus.
     ``ranking`` sets BM25's k1 and b and the weight of title and heading matches. The result is a
     sequence of ``Passage`` s that also carries ``total``, ``expansions``, ``facets`` and ``suggestion``."""
+    from .facets import Filters
+    from .index import open_index
+    from .searching import search as _search
+
     filters = Filters(country=_values(country), region=_values(region), org=_values(org), type=_values(type),
                       lang=_values(lang), year=str(year) if year is not None else None)
     return _search(open_index(_resolve(index)), query, limit=limit, ranking=ranking, filters=filters,
@@ -178,6 +217,8 @@ def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progres
             follow_links: bool = False, passage_words: int | None = None) -> IndexReport:
     """Re-index every recorded source beside the live index, then swap the new one in; with
     ``passage_words``, cut passages to that many words from now on."""
+    from .index import open_index
+
     return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait,
                                                limits=Limits(timeout, max_memory_mb), follow_links=follow_links,
                                                passage_words=passage_words)
@@ -185,12 +226,15 @@ def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progres
 
 def optimize(index: Path | str | None = None, *, wait: float = 0) -> tuple[int, int]:
     """Merge the index's segments into one; returns the segment counts before and after."""
+    from .index import open_index
     from .index import optimize as _optimize
 
     return _optimize(open_index(_resolve(index)), wait=wait)
 
 
 def stats(index: Path | str | None = None) -> Stats:
+    from .index import open_index
+
     return open_index(_resolve(index)).stats()
 
 
@@ -199,8 +243,8 @@ def evaluate(
     qrels: Path | str,
     index: Path | str | None = None,
     *,
-    measures: Iterable[str] = DEFAULT_MEASURES,
-    depth: int = DEPTH,
+    measures: Iterable[str] | None = None,
+    depth: int | None = None,
     docid: str = "stem",
     run_out: Path | str | None = None,
     ranking: Ranking = Ranking(),
@@ -209,8 +253,11 @@ def evaluate(
 
     ``docid`` says how a judged document id maps to an indexed file: its name without the suffix
     (``"stem"``), its whole name (``"name"``) or its absolute path (``"path"``). ``run_out`` writes
-    the run in TREC format. Needs ``pip install 'hrhsearch[eval]'``."""
-    from .evaluate import evaluate as _evaluate
+    the run in TREC format. ``measures`` and ``depth`` default to ``DEFAULT_MEASURES`` and ``DEPTH``.
+    Needs ``pip install 'hrhsearch[eval]'``."""
+    from .evaluation import DEFAULT_MEASURES, DEPTH
+    from .evaluation import evaluate as _evaluate
+    from .index import open_index
 
-    return _evaluate(open_index(_resolve(index)), topics, qrels, measures=measures, depth=depth, docid=docid,
-                     run_out=run_out, ranking=ranking)
+    return _evaluate(open_index(_resolve(index)), topics, qrels, measures=DEFAULT_MEASURES if measures is None else measures,
+                     depth=DEPTH if depth is None else depth, docid=docid, run_out=run_out, ranking=ranking)

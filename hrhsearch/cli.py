@@ -17,12 +17,10 @@ import click
 import hrhsearch
 
 from .errors import HrhsearchError
-from .evaluate import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Evaluation
+from .evaluation import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Evaluation
 from .index import IndexReport, Stats
-from .records import Passage
-from .search import Results
-from .scoring import B, HEAD_BOOST, K1, Ranking
-from .workers import Limits
+from .records import HEAD_BOOST, K1, B, Limits, Passage, Ranking
+from .searching import Results
 
 EXIT_FILES_FAILED = 3
 EXIT_INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C

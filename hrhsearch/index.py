@@ -22,11 +22,17 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from . import schema, segments
-from .errors import ExtractionError, HrhsearchError, IndexNotFound, IndexVersionMismatch, UnsupportedFormat
+from .errors import (
+    ExtractionError,
+    HrhsearchError,
+    IndexNotFound,
+    IndexVersionMismatch,
+    UnsupportedFormat,
+)
 from .lock import WriteLock
-from .scoring import BM25, Ranking
+from .records import Limits, Ranking
+from .scoring import BM25
 from .sections import MAX_WORDS
-from .workers import Limits, Task, Workers
 
 META = "hrhsearch.json"
 # A long run commits about this often, so that a killed run keeps what it wrote before. Each commit
@@ -346,6 +352,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             jobs: int | None, progress: Progress | None, limits: Limits, follow_links: bool,
             check_existing: bool = True) -> None:
     from .ingest import is_supported
+    from .workers import Task, Workers  # searching never needs them
 
     started = time.perf_counter()
     for path in paths:

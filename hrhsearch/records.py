@@ -4,6 +4,8 @@
 (headings and paragraphs, each with its page where the format has pages). ``Section`` is one
 indexed passage. ``Passage`` is a ``Section`` found by a search, with its score and snippet.
 ``asdict(passage)`` is the JSON shape the CLI prints, so field names here are a public contract.
+``Ranking`` (BM25's knobs) and ``Limits`` (per-file limits of indexing) are settings that callers
+pass in; they live here so that naming them does not load the modules that use them.
 """
 
 from __future__ import annotations
@@ -94,3 +96,28 @@ class Passage:
     regions: tuple[str, ...] = ()
     doc_type: str = ""
     citation: str = ""
+
+
+K1 = 1.2
+B = 0.75
+HEAD_BOOST = 0.3
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The knobs of ranking. ``k1`` is how fast repeated words stop adding score; ``b`` how much a
+    long passage is discounted (0 = not at all, 1 = fully); ``head_boost`` weighs a match in a title
+    or heading against one in the text."""
+
+    k1: float = K1
+    b: float = B
+    head_boost: float = HEAD_BOOST
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file limits. ``timeout`` in seconds of wall time; ``memory_mb`` of memory a worker may
+    allocate on top of what it starts with. ``None`` lifts a limit."""
+
+    timeout: float | None = 120.0
+    memory_mb: int | None = 2048

@@ -10,28 +10,13 @@ took MAP from 0.3265 to 0.3447 (benchmarks/README.md has every collection).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import log
 
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer, bm25
 from whoosh.util.numeric import byte_to_length
 
+from .records import K1, B
 from .schema import FIELD_LANGUAGES
-
-K1 = 1.2
-B = 0.75
-HEAD_BOOST = 0.3
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """The knobs of ranking. ``k1`` is how fast repeated words stop adding score; ``b`` how much a
-    long passage is discounted (0 = not at all, 1 = fully); ``head_boost`` weighs a match in a title
-    or heading against one in the text."""
-
-    k1: float = K1
-    b: float = B
-    head_boost: float = HEAD_BOOST
 
 
 class BM25(WeightingModel):

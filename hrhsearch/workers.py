@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ExtractionError, HrhsearchError
-from .records import Metadata, Section
+from .records import Limits, Metadata, Section
 from .schema import Postings
 from .sections import MAX_WORDS
 
@@ -64,15 +64,6 @@ class Written:
 
 
 Result = Prepared | Written | ExtractionError
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-file limits. ``timeout`` in seconds of wall time; ``memory_mb`` of memory a worker may
-    allocate on top of what it starts with. ``None`` lifts a limit."""
-
-    timeout: float | None = 120.0
-    memory_mb: int | None = 2048
 
 
 def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:

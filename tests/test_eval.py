@@ -71,7 +71,7 @@ def test_trec_topic_formats_and_gzip_are_read(tiny_index: Path, tmp_path: Path, 
                                    b"Anything.\n</top>\n<top>\n<num> 3\n<title>sages-femmes\n</top>\n"))
     docs = tmp_path / "topics.docs"
     docs.write_text("<DOC>\n<DOCNO> 1 </DOCNO>\n supportive\nsupervision?\n</DOC>\n", "utf-8")
-    from hrhsearch.evaluate import read_topics
+    from hrhsearch.evaluation import read_topics
 
     assert read_topics(trec) == {"1": "supportive supervision", "3": "sages-femmes"}
     assert read_topics(docs) == {"1": "supportive supervision?"}

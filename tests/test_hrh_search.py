@@ -280,7 +280,7 @@ def test_table_scoring_and_block_decoding_equal_whoosh_to_the_bit(corpus_index: 
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
     from hrhsearch import scoring
-    from hrhsearch.search import rank
+    from hrhsearch.searching import rank
 
     from .test_golden import GOLDEN
 

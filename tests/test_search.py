@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import hrhsearch
 from hrhsearch.cli import main
 from hrhsearch.errors import QueryError
-from hrhsearch.search import make_snippet
+from hrhsearch.searching import make_snippet
 
 from .conftest import CORPUS
 
@@ -211,6 +211,51 @@ def test_a_search_process_loads_no_reader_detector_or_worker_machinery(tiny_inde
     assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout
 
 
+def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: Path, tmp_path: Path) -> None:
+    # The command's process gives Whoosh stand-ins for urllib.request and the cached_property
+    # package (which loads asyncio): together about 40% of importing what a search needs.
+    env = {**os.environ, "HRHSEARCH_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "-X", "importtime", "-m", "hrhsearch", "search", "rural nurses", "--index", str(tiny_index)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    assert "1. " in done.stdout and "nurses" in done.stdout.lower()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "whoosh.reading" in imported and "hrhsearch.lightstart" in imported
+    assert not imported & {"asyncio", "urllib.request", "cached_property", "hrhsearch.workers"}, imported
+
+
+def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) -> None:
+    script = (
+        "import sys\n"
+        "from hrhsearch import lightstart\n"
+        "lightstart.install()\n"
+        "import hrhsearch\n"
+        f"assert hrhsearch.search('rural nurses', index={str(tiny_index)!r}).total > 0\n"
+        "assert 'asyncio' not in sys.modules\n"
+        "import urllib.request\n"
+        "assert urllib.request.Request('https://example.org/a').host == 'example.org'\n"
+        "assert type(sys.modules['urllib.request']).__name__ == 'module'\n"
+        "from cached_property import threaded_cached_property, cached_property\n"
+        "assert 'asyncio' in sys.modules\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_importing_hrhsearch_loads_neither_whoosh_nor_the_builder() -> None:
+    script = (
+        "import sys, hrhsearch\n"
+        "assert hrhsearch.Passage and hrhsearch.Ranking and hrhsearch.Limits and hrhsearch.QueryError\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'whoosh' or m == 'hrhsearch.index'))\n"
+        "import hrhsearch.searching, hrhsearch.evaluation\n"
+        "assert callable(hrhsearch.search) and callable(hrhsearch.evaluate), 'a submodule hid a function'\n"
+        "assert hrhsearch.Index is hrhsearch.index.Index and 'Results' in dir(hrhsearch)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_word_is_stemmed_for_snippets_as_the_analyzer_stems_it() -> None:
     # Snippets stem word by word with the analyzer's own filters; a difference would lose highlights.
     from hrhsearch import schema
@@ -282,7 +327,7 @@ def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: 
 
     from .test_golden import GOLDEN
 
-    search_module = sys.modules["hrhsearch.search"]
+    search_module = sys.modules["hrhsearch.searching"]
     texts = [g[0] for g in GOLDEN] + ["nurses AND housing", "nurses NOT housing", "superv*", "title:migration",
                                       "(housing OR pay) AND nurses", "*", "CHW", '"community health workers"', "language:fr"]
     compared = 0

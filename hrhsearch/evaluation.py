@@ -21,8 +21,8 @@ from pathlib import Path
 
 from .errors import EvaluationError, QueryError
 from .index import Index
-from .scoring import Ranking
-from .search import rank
+from .records import Ranking
+from .searching import rank
 
 DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
 ALIASES = {"MAP": "AP", "MRR": "RR", "NDCG@10": "nDCG@10"}

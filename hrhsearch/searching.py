@@ -23,14 +23,14 @@ from whoosh.qparser import OrGroup, QueryParser
 from whoosh.support.charset import accent_map
 
 from . import expansion, schema, termwise
-from .errors import QueryError
 from .citation import cite
+from .errors import QueryError
 from .expansion import Expansion
 from .facets import FacetValue, Filters
 from .facets import count as count_facets
 from .index import Index
-from .records import Passage
-from .scoring import Ranking, idf
+from .records import Passage, Ranking
+from .scoring import idf
 
 # Virtual fields users may name: the text, the headings (title:/heading:), or anything.
 ANY, TEXT_FIELDS, HEAD_FIELDS = "any", frozenset({"text", "body"}), frozenset({"title", "heading"})
