@@ -23,6 +23,7 @@ from .records import HEAD_BOOST, K1, B, Limits, Passage, Ranking
 from .searching import Results
 
 EXIT_FILES_FAILED = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a closed pipe
 EXIT_INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C
 
 
@@ -40,6 +41,11 @@ class _Group(click.Group):
             click.echo("Interrupted. The index keeps everything committed before; run the same command again "
                        "to finish.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader stopped reading (``| head``): stop quietly, as other command-line tools do.
+            # Standard output goes to /dev/null so that Python's last flush cannot complain either.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:  # e.g. an index directory that cannot be created
             where = f" {exc.filename}" if exc.filename else ""
             raise click.ClickException(f"Cannot use{where}: {exc.strerror or exc}") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,18 @@ def test_search_without_index_builds_the_default_and_says_so(isolated_default_in
     assert result.exit_code == 0
     assert "building it from the bundled sample corpus" in result.stderr
     assert "Keeping Nurses in Rural Posts" in result.stdout
+
+
+def test_a_reader_that_stops_reading_ends_the_search_quietly(tiny_index: Path, tmp_path: Path) -> None:
+    # As in "hrhsearch search ... | head -1", with the reader gone before the first line is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "HRHSEARCH_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "hrhsearch", "search", "rural nurses", "--index", str(tiny_index)],
+                          stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, check=False)
+    os.close(write_end)
+    assert done.returncode == 141
+    assert "Error" not in done.stderr and "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
 
 
 def test_stats_and_rebuild(tiny_index: Path) -> None:
