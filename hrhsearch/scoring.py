@@ -62,8 +62,11 @@ class TableScorer(_Scorer):
         self.k1_plus_1 = k1 + 1
 
     def score(self, matcher) -> float:
-        weight = matcher.weight()
-        return self.idf * ((weight * self.k1_plus_1) / (weight + self.norms[self.lengths[matcher.id()]]))
+        return self.weighed(matcher.id(), matcher.weight())
+
+    def weighed(self, docnum: int, weight: float) -> float:
+        """The score of one posting: its document and its weight (the word's count there)."""
+        return self.idf * ((weight * self.k1_plus_1) / (weight + self.norms[self.lengths[docnum]]))
 
     def scores(self, postings) -> dict[int, float]:
         """Every posting's score by document, block by block (``segments.BlockPostings``), with the

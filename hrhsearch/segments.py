@@ -12,6 +12,7 @@ import heapq
 import io
 import os
 import threading
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -90,6 +91,30 @@ class BlockPostings(W3LeafMatcher):
                 yield self._ids[at:], self._weights[at:], self._values[at:]
             else:
                 yield self._ids[at:], self._weights[at:]
+            self._next_block()
+
+    def picked(self, docs: list[int]) -> Iterator[tuple[int, float, bytes]]:
+        """(document, weight, value) of the postings of ``docs`` (sorted) from here on, decoding only
+        the blocks that hold one of them: a phrase reads a common word's postings where its rarer
+        words are."""
+        at, wanted = 0, len(docs)
+        while at < wanted and self.is_active():
+            if self._maxid < docs[at]:
+                self._next_block()
+                continue
+            if self._ids is None:
+                self._read_ids()
+            ids, start = self._ids, self._i
+            while at < wanted and docs[at] <= self._maxid:
+                i = bisect_left(ids, docs[at], start)
+                if i < len(ids) and ids[i] == docs[at]:
+                    if self._weights is None:
+                        self._read_weights()
+                    if self._values is None:
+                        self._read_values()
+                    yield docs[at], self._weights[i], self._values[i]
+                    start = i + 1
+                at += 1
             self._next_block()
 
 

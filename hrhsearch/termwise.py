@@ -78,6 +78,10 @@ def _scores(searcher, q: query.Query, context) -> Scores:
             return _boosted(_both([_scores(searcher, s, context) for s in subs]), q.boost)
         if isinstance(q, BestOf):
             return _boosted(_best([_scores(searcher, s, context) for s in subs]), q.boost)
+    if kind is query.Phrase:
+        scores = _phrase(searcher, q, context)
+        if scores is not None:
+            return scores
     if kind is query.Require:
         scores = _scores(searcher, q.a, context)
         if not scores:
@@ -102,6 +106,59 @@ def _term(searcher, q: query.Term, context) -> Scores:
     if isinstance(raw, BlockPostings) and isinstance(raw.scorer, TableScorer):
         return raw.scorer.scores(raw)
     return _matched(postings)
+
+
+def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
+    """The documents where ``q``'s words stand in order, each within ``slop`` of the one before, scored
+    as Whoosh's phrase matcher scores them: the sum of its words' scores, added in the same order.
+    The rarest word's postings are read first, and the others only in the blocks where it is. None
+    for what Whoosh's matcher should answer itself (a field without positions, another codec)."""
+    schema = searcher.schema
+    if q.fieldname not in schema:
+        return {}
+    field = schema[q.fieldname]
+    if not field.format or not field.format.supports("positions"):
+        return None
+    reader = searcher.reader()
+    words = []
+    for word in q.words:
+        try:
+            text = field.to_bytes(word)
+        except ValueError:
+            return {}
+        if (q.fieldname, text) not in reader:
+            return {}
+        words.append(text)
+    postings = {text: searcher.postings(q.fieldname, text, weighting=context.weighting) for text in set(words)}
+    postings = {text: p.child if isinstance(p, FilterMatcher) else p for text, p in postings.items()}
+    if not all(isinstance(p, BlockPostings) and isinstance(p.scorer, TableScorer) for p in postings.values()):
+        return None
+    order = sorted(postings, key=lambda text: reader.doc_frequency(q.fieldname, text))
+    found = {order[0]: {d: (w, v) for ids, ws, vs in postings[order[0]].blocks() for d, w, v in zip(ids, ws, vs)}}
+    candidates = sorted(found[order[0]])
+    for text in order[1:]:
+        found[text] = {d: (w, v) for d, w, v in postings[text].picked(candidates)}
+        candidates = [d for d in candidates if d in found[text]]
+    decode, slop = field.format.decoder("positions"), q.slop
+    scores: Scores = {}
+    for docnum in candidates:
+        ends = decode(found[words[0]][docnum][1])
+        for text in words[1:]:
+            ends = [p for p in decode(found[text][docnum][1]) if any(0 < p - end <= slop for end in ends)]
+            if not ends:
+                break
+        else:
+            parts = [postings[text].scorer.weighed(docnum, found[text][docnum][0]) for text in words]
+            scores[docnum] = _tree_sum(parts) * q.boost
+    return scores
+
+
+def _tree_sum(parts: list[float]) -> float:
+    """The sum as Whoosh's intersection of matchers adds it: halves first (``make_binary_tree``)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
 def _matched(matcher) -> Scores:

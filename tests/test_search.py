@@ -315,6 +315,45 @@ def test_the_total_counts_every_match_however_short_the_limit(tmp_path: Path) ->
     assert hrhsearch.search("primal computing", index=tmp_path / "index", limit=2, lang="en").total == 2600
 
 
+def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path) -> None:
+    """Phrases are matched from their words' positions, reading a common word only in the blocks of
+    postings where the rarer words are. Whoosh's own phrase matcher must agree on every passage
+    and score: words in and out of order, repeated, apart by a slop, across postings of many
+    blocks, with deleted passages."""
+    import random
+
+    from whoosh import query
+
+    from hrhsearch import schema, termwise
+
+    rng = random.Random(3)
+    words = "rural nurses retention health workers pay housing district training".split()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(120):  # 600 passages: a common word's postings span several blocks
+        sections = [" ".join(rng.choice(words) for _ in range(rng.randint(8, 40))) + "." for _ in range(5)]
+        (docs / f"note-{n:03d}.md").write_text("".join(f"## Part {k}\n\n{t}\n\n" for k, t in enumerate(sections)), "utf-8")
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    for changed in sorted(docs.iterdir())[::9]:  # their old passages are deleted
+        changed.write_text(changed.read_text("utf-8") + "\nrural nurses of the district.\n", "utf-8")
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    phrases = [("rural", "nurses"), ("nurses", "rural"), ("retention", "health", "workers"), ("pay", "pay"),
+               ("pay", "pay", "pay"), ("health", "workers", "pay", "housing"), ("rural", "absent"), ("district",)]
+    compared = 0
+    with hrhsearch.open_index(index).searcher() as searcher:
+        assert searcher.reader().has_deletions()
+        for phrase in phrases:
+            for slop, boost in ((1, 1.0), (3, 1.0), (1, 2.5)):
+                q = query.Phrase("body_en", [schema.word_stem("en", w) for w in phrase], slop=slop, boost=boost)
+                ours = termwise.search(searcher, q, 1000)
+                whoosh_own = searcher.search(q, limit=None, optimize=False)
+                assert len(ours) == len(whoosh_own) and set(ours.docs()) == set(whoosh_own.docs()), (phrase, slop)
+                assert [(h.docnum, h.score) for h in ours] == [(h.docnum, h.score) for h in whoosh_own], (phrase, slop)
+                compared += len(ours)
+    assert compared > 1000, compared
+
+
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
     """``termwise`` against Whoosh's own matchers, unlimited (so nothing is pruned), over the golden
     queries, boolean and phrase queries, wildcards and filters."""
