@@ -155,8 +155,8 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
 
 def _tree_sum(parts: list[float]) -> float:
     """The sum as Whoosh's intersection of matchers adds it: halves first (``make_binary_tree``)."""
-    if len(parts) == 1:
-        return parts[0]
+    if len(parts) <= 2:
+        return parts[0] + parts[1] if len(parts) == 2 else parts[0]
     half = len(parts) // 2
     return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
