@@ -116,8 +116,7 @@ def _posting_ids(matcher) -> Iterator[Iterable[int]]:
     if not isinstance(raw, BlockPostings):  # a short list kept in the term's entry, or another codec's
         yield list(matcher.all_ids())
         return
-    for ids, _ in raw.blocks(values=False):
-        yield ids
+    yield from raw.block_ids()
 
 
 class _SortedIds(ListMatcher):

@@ -93,6 +93,15 @@ class BlockPostings(W3LeafMatcher):
                 yield self._ids[at:], self._weights[at:]
             self._next_block()
 
+    def block_ids(self) -> Iterator[tuple[int, ...]]:
+        """The documents of each block from here on, without their weights: what a filter needs.
+        (Whoosh spells out a block of equal weights, as a filter's are, one posting at a time.)"""
+        while self.is_active():
+            if self._ids is None:
+                self._read_ids()
+            yield self._ids[self._i :]
+            self._next_block()
+
     def picked(self, docs: list[int]) -> Iterator[tuple[int, float, bytes]]:
         """(document, weight, value) of the postings of ``docs`` (sorted) from here on, decoding only
         the blocks that hold one of them: a phrase reads a common word's postings where its rarer
