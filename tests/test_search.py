@@ -223,6 +223,13 @@ def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: P
     assert not imported & {"asyncio", "urllib.request", "cached_property", "hrhsearch.workers"}, imported
 
 
+def test_the_installed_command_starts_as_python_m_hrhsearch_does() -> None:
+    from importlib.metadata import entry_points
+
+    (command,) = [e for e in entry_points(group="console_scripts") if e.name == "hrhsearch"]
+    assert command.value == "hrhsearch.__main__:run"
+
+
 def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) -> None:
     script = (
         "import sys\n"
