@@ -1,12 +1,16 @@
-"""Stand-ins for two modules that Whoosh imports but a search never uses, so that the ``hrhsearch``
+"""Stand-ins for three modules that Whoosh imports but a search never uses, so that the ``hrhsearch``
 command starts sooner. They are installed in hrhsearch's own command-line process only, never
 when hrhsearch is imported as a library.
 
-``whoosh.compat`` imports ``urllib.request`` for a download helper, and ``whoosh.reading`` imports
-the ``cached_property`` package, which imports ``asyncio``. Together they were about 40% of the
-time it takes to import what a search needs (benchmarks/README.md, "Search as a whole process").
-Whoosh gets ``urlretrieve`` and ``cached_property`` from the stand-ins. Any other use of either
-module loads the real one and is forwarded to it, so code that needs them still works.
+- ``whoosh.compat`` imports ``urllib.request`` for a download helper (``urlretrieve``);
+- ``whoosh.reading`` imports the ``cached_property`` package, which imports ``asyncio``;
+- ``whoosh.query.terms`` imports ``whoosh.lang.morph_en`` (``variations``, for the ``Variations``
+  query), which compiles hundreds of regular expressions.
+
+Together they were about 40% of the time it takes to import what a search needs (benchmarks/README.md,
+"Where the time goes"). Whoosh gets the names it imports from the stand-ins. Calling one of them, or
+asking a stand-in for anything else, loads the real module and hands the call to it, so code that
+needs these modules still works.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from __future__ import annotations
 import functools
 import sys
 import types
+from collections.abc import Callable
 from importlib import import_module
+
+# Each module, and the functions Whoosh imports from it by name.
+FORWARDED = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",)}
 
 
 class _StandIn(types.ModuleType):
@@ -32,20 +40,31 @@ def _real(name: str) -> types.ModuleType:
     return import_module(name)
 
 
-def _urlretrieve(*args: object, **kwargs: object) -> object:
-    return _real("urllib.request").urlretrieve(*args, **kwargs)
+def _forwarding(module: str, name: str) -> Callable:
+    def forward(*args: object, **kwargs: object) -> object:
+        return getattr(_real(module), name)(*args, **kwargs)
+
+    forward.__name__ = name
+    return forward
+
+
+def _put(stand_in: _StandIn) -> None:
+    sys.modules[stand_in.__name__] = stand_in
+    parent, _, child = stand_in.__name__.rpartition(".")
+    if parent:
+        setattr(import_module(parent), child, stand_in)
 
 
 def install() -> None:
     """Put the stand-ins in place, unless the real modules are already loaded."""
-    if "urllib.request" not in sys.modules:
-        import urllib
-
-        request = _StandIn("urllib.request")
-        request.urlretrieve = _urlretrieve
-        sys.modules["urllib.request"] = urllib.request = request
+    for module, names in FORWARDED.items():
+        if module not in sys.modules:
+            stand_in = _StandIn(module)
+            for name in names:
+                setattr(stand_in, name, _forwarding(module, name))
+            _put(stand_in)
     if "cached_property" not in sys.modules:
         # Whoosh decorates one method with it; for a plain method it does what functools' does.
-        package = _StandIn("cached_property")
-        package.cached_property = functools.cached_property
-        sys.modules["cached_property"] = package
+        stand_in = _StandIn("cached_property")
+        stand_in.cached_property = functools.cached_property
+        _put(stand_in)

@@ -212,15 +212,16 @@ def test_a_search_process_loads_no_reader_detector_or_worker_machinery(tiny_inde
 
 
 def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: Path, tmp_path: Path) -> None:
-    # The command's process gives Whoosh stand-ins for urllib.request and the cached_property
-    # package (which loads asyncio): together about 40% of importing what a search needs.
+    # The command's process gives Whoosh stand-ins for urllib.request, the cached_property package
+    # (which loads asyncio) and its English morphology: together about 40% of importing what a
+    # search needs.
     env = {**os.environ, "HRHSEARCH_CACHE": str(tmp_path / "cache")}
     command = [sys.executable, "-X", "importtime", "-m", "hrhsearch", "search", "rural nurses", "--index", str(tiny_index)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     assert "1. " in done.stdout and "nurses" in done.stdout.lower()
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "whoosh.reading" in imported and "hrhsearch.lightstart" in imported
-    assert not imported & {"asyncio", "urllib.request", "cached_property", "hrhsearch.workers"}, imported
+    assert not imported & {"asyncio", "urllib.request", "cached_property", "whoosh.lang.morph_en", "hrhsearch.workers"}, imported
 
 
 def test_the_installed_command_starts_as_python_m_hrhsearch_does() -> None:
@@ -242,6 +243,10 @@ def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) 
         "assert urllib.request.Request('https://example.org/a').host == 'example.org'\n"
         "assert type(sys.modules['urllib.request']).__name__ == 'module'\n"
         "from cached_property import threaded_cached_property, cached_property\n"
+        "from whoosh.lang.morph_en import variations\n"
+        "assert 'nursing' in variations('nurse')\n"
+        "import whoosh.lang.morph_en\n"
+        "assert whoosh.lang.morph_en.variations is sys.modules['whoosh.lang.morph_en'].variations\n"
         "assert 'asyncio' in sys.modules\n"
         "print('ok')\n"
     )
