@@ -5,8 +5,9 @@ and term matcher in the tree is asked where it is, what it scores and to move on
 calls a match. hrhsearch counts every match, so a word found in half of 100,000 passages cost
 0.3 s. Here each term's postings are scored a block at a time into a table of document → score,
 and the query's Or, And, BestOf and Require nodes combine those tables, as Lucene's term-at-a-time
-scorers do. Any other node (phrases, wildcards, ``*``) is run by its own Whoosh matcher and its
-matches become a table too, so every query gives the matches and scores Whoosh's would. Sums are
+scorers do. Phrases are matched from their words' positions (``_phrase``). Any other node
+(wildcards, ``*``) is run by its own Whoosh matcher and its matches become a table too, so every
+query gives the matches and scores Whoosh's would. Sums are
 added in another order than Whoosh's tree, so a score may differ from Whoosh's in its last bit.
 """
 
