@@ -21,11 +21,20 @@ from pathlib import Path
 from typing import Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PerDocReader, W3Segment, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3LeafMatcher,
+    W3PerDocReader,
+    W3Segment,
+    W3TermInfo,
+    W3TermsReader,
+    _lenfield,
+)
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
-from whoosh.reading import SegmentReader
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.writing import SegmentWriter
 
 from . import schema
@@ -57,11 +66,52 @@ class Codec(W3Codec):
     def new_segment(self, storage, indexname):
         return _Segment(self, indexname)
 
+    def terms_reader(self, storage, segment):
+        name = segment.make_filename(self.TERMS_EXT)
+        return _TermsReader(self, storage.open_file(name), storage.file_length(name),
+                            segment.open_file(storage, self.POSTS_EXT))
+
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
         offset, length = terminfo.extent()
         return BlockPostings(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+class _TermsReader(W3TermsReader):
+    """Whoosh's term table, with each term's place in it looked up once per reader. A search asks a
+    segment about each of its words in every field three times (is it there, in how many passages,
+    where are its postings), and each lookup hashes the term and probes the table in Python."""
+
+    MAX_KEPT = 100_000  # a reader kept open for many searches forgets, rather than grows
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self._places: dict[bytes, tuple[int, int] | None] = {}
+
+    def _place(self, key: bytes) -> tuple[int, int] | None:
+        try:
+            return self._places[key]
+        except KeyError:
+            if len(self._places) >= self.MAX_KEPT:
+                self._places.clear()
+            place = self._places[key] = next(self._tindex.ranges_for_key(key), None)
+            return place
+
+    def _range_for_key(self, fieldname, tbytes):
+        place = self._place(self._keycoder(fieldname, tbytes))
+        if place is None:
+            raise KeyError((fieldname, tbytes))
+        return place
+
+    def __contains__(self, term) -> bool:
+        return self._place(self._keycoder(*term)) is not None
+
+    def term_info(self, fieldname, tbytes):
+        place = self._place(self._keycoder(fieldname, tbytes))
+        if place is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return W3TermInfo.from_bytes(self._dbfile.get(*place))
 
 
 class BlockPostings(W3LeafMatcher):

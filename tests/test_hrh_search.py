@@ -276,6 +276,45 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
         assert seen > 50  # the filters did allow passages
 
 
+def test_a_segment_looks_each_term_up_once_and_answers_as_whoosh_s_term_table(corpus_index: Path) -> None:
+    from whoosh.codec.whoosh3 import W3TermsReader
+    from whoosh.filedb.filetables import OrderedHashReader
+    from whoosh.reading import TermNotFound
+
+    lookups = []
+    real = OrderedHashReader.ranges_for_key
+
+    def counted(self, key):
+        lookups.append(key)
+        return real(self, key)
+
+    with hrhsearch.open_index(corpus_index).searcher() as searcher:
+        for leaf, _ in searcher.leaf_searchers():
+            ours = leaf.reader()._terms
+            theirs = W3TermsReader(ours._codec, ours._dbfile, None, ours._postfile)
+            terms = [("body_en", b"nurs"), ("body_fr", b"infirmi"), ("body_en", b"zzzz"), ("title", b"nurs"), ("nofield", b"x")]
+            OrderedHashReader.ranges_for_key = counted
+            try:
+                for _ in range(3):
+                    for term in terms:
+                        assert (term in ours) == (term in theirs)
+                        if term in theirs:
+                            assert ours.doc_frequency(*term) == theirs.doc_frequency(*term) > 0
+                            assert ours.frequency(*term) == theirs.frequency(*term)
+                            assert ours.term_info(*term).extent() == theirs.term_info(*term).extent()
+                        else:
+                            with pytest.raises(TermNotFound):
+                                ours.term_info(*term)
+                            with pytest.raises(KeyError):
+                                ours.doc_frequency(*term)
+                lookups.clear()
+                for term in terms:  # all known to this reader now
+                    term in ours, ours.term_info(*term) if term in ours else None
+                assert lookups == []
+            finally:
+                OrderedHashReader.ranges_for_key = real
+
+
 def test_table_scoring_and_block_decoding_equal_whoosh_to_the_bit(corpus_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
