@@ -24,7 +24,7 @@ Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/
     python benchmarks/speed.py process           # the whole-process searches again, on the last index
     python benchmarks/speed.py latency 100000    # every engine's searches again, on the last indexes
 
-Whole-process searches run on hrhsearch's compiled bytecode, as pip leaves it after an install.
+Whole processes run on hrhsearch's compiled bytecode, as pip leaves it after an install.
 
 The scaling runs generate a corpus of Markdown files, 20 sections each, from the sentences of the mixed
 corpus (shuffled with a fixed seed, so every run reads the same text), and measure at each size: index
@@ -110,6 +110,7 @@ def _pdf_pages(path: Path) -> int:
 
 def hrhsearch_index(folder: Path, jobs: int | None, cpus: int | None = None) -> dict:
     """``hrhsearch index`` as a whole process; ``cpus``: pinned to that many cores with taskset."""
+    _compiled()
     index = WORK / f"speed-index-{jobs or 'default'}{f'-cpus{cpus}' if cpus else ''}"
     shutil.rmtree(index, ignore_errors=True)
     pin = ["taskset", "-c", ",".join(map(str, sorted(os.sched_getaffinity(0))[:cpus]))] if cpus else []
@@ -579,6 +580,7 @@ def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers
         folder = generate(size, pool)
         index = WORK / f"scale-index-{size}"
         shutil.rmtree(index, ignore_errors=True)
+        _compiled()
         run = timed([sys.executable, "-m", "hrhsearch", "index", str(folder), "--index", str(index), "--json"])
         report = json.loads(run.pop("stdout"))
         row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
