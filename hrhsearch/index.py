@@ -441,7 +441,7 @@ class _Commits:
             current.segments = self.merger.apply(current.segments + finished, wait=wait)
             if not wait and not self.merger.busy and (chosen := segments.merges(current.segments, MERGE_FACTOR)):
                 self.merger.start(chosen)
-            current.keep_files = self.merger.busy  # the merge's files are not in the table of contents yet
+            current.spared = self.merger.working  # a running merge's files, which the new table may not list
             current.commit(merge=False)
         self._writer, self.last = None, time.monotonic()
 

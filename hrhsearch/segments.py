@@ -347,21 +347,22 @@ class _OwnTemporaryFiles(_StreamedMerges):
 
 
 class Writer(_OwnTemporaryFiles):
-    """The writer of the process that commits. With ``keep_files`` its commit leaves files that the
-    new table of contents does not list: a merge running beside it is writing some of them.
+    """The writer of the process that commits. Its commit deletes the segment files that the new
+    table of contents does not list, except those of ``spared`` segments: a merge running beside it
+    reads some and writes one. (Sparing every unlisted file while a merge ran kept each merged-away
+    segment until the end of a long build: 7.5 GB of files for an index of 2.9 GB.)
     Segments are compound files (see ``_Segment``): separate files would be opened lazily, and a
     search running while a merge deleted one would fail."""
 
-    keep_files = False
+    spared: tuple = ()
 
     def __init__(self, ix, **kwargs) -> None:
         super().__init__(ix, **kwargs)
         self._own_temporary_folder("writer")
 
     def _commit_toc(self, segments: list) -> None:
-        if not self.keep_files:
-            return super()._commit_toc(segments)
         whoosh_index.TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+        whoosh_index.clean_files(self.storage, self.indexname, self.generation, [*segments, *self.spared])
 
 
 def writer(target: whoosh_index.Index) -> Writer:
@@ -382,6 +383,7 @@ class Merger:
         self._inputs: tuple[tuple[str, int], ...] = ()
         self._merged = None
         self._error: BaseException | None = None
+        self.working: tuple = ()  # the segments a running merge reads and the one it writes
 
     @property
     def busy(self) -> bool:
@@ -390,12 +392,13 @@ class Merger:
     def start(self, inputs: list) -> None:
         self._inputs = tuple((s.segment_id(), s.deleted_count()) for s in inputs)
         self._merged, self._error = None, None
-        self._thread = threading.Thread(target=self._merge, args=(list(inputs),), daemon=True)
+        merging = WorkerWriter(self.folder, WRITER_MB)  # here, so that its segment is known before it has files
+        self.working = (*inputs, merging.newsegment)
+        self._thread = threading.Thread(target=self._merge, args=(merging, list(inputs)), daemon=True)
         self._thread.start()
 
-    def _merge(self, inputs: list) -> None:
+    def _merge(self, merging: WorkerWriter, inputs: list) -> None:
         try:
-            merging = WorkerWriter(self.folder, WRITER_MB)
             for segment in inputs:
                 merging.add_segment(segment)
             self._merged = merging.finish()
@@ -407,7 +410,7 @@ class Merger:
         if self._thread is None or (self._thread.is_alive() and not wait):
             return segments
         self._thread.join()
-        self._thread = None
+        self._thread, self.working = None, ()
         if self._error is not None:
             raise self._error
         now = {s.segment_id(): s.deleted_count() for s in segments}

@@ -195,6 +195,53 @@ def test_tiered_merging_bounds_the_segments_and_keeps_every_document(tmp_path: P
     assert all(hrhsearch.search(f"number{n}", index=tmp_path / "index") for n in range(25))
 
 
+def test_a_commit_during_a_merge_deletes_stale_files_but_not_the_merge_s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a merge runs beside the commits, each commit must keep the segments it reads and the one
+    it writes, and delete what nothing uses: sparing every unlisted file kept each merged-away
+    segment until the end of a long build (7.5 GB of files for an index of 2.9 GB)."""
+    import threading
+
+    from hrhsearch import segments
+
+    monkeypatch.setenv("HRHSEARCH_COMMIT_SECONDS", "0")  # a segment per file
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(6):
+        (docs / f"note-{n}.md").write_text(f"# Note {n}\n\nDistrict staffing note number{n}.\n", "utf-8")
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    target = hrhsearch.open_index(index).whoosh()
+    folder = Path(target.storage.folder)
+    inputs = list(target._segments())
+    assert len(inputs) > 1
+
+    release = threading.Event()
+    add_segment = segments.WorkerWriter.add_segment
+    monkeypatch.setattr(segments.WorkerWriter, "add_segment", lambda self, s: release.wait(60) and add_segment(self, s))
+    commits = index_module._Commits(target, folder)
+    commits.merger.start(inputs)  # held before it reads its first segment
+    output = commits.merger.working[-1].segment_id()
+    (folder / f"{output}.trm").write_bytes(b"the merge is writing this")
+    stale = folder / f"{target.indexname}_stalestalestale01.seg"
+    stale.write_bytes(b"a segment that no table of contents lists")
+    try:
+        commits.commit([])  # a new generation, the merge still running
+        names = {f.name.split(".")[0] for f in folder.iterdir()}
+        assert not stale.exists()
+        assert output in names
+        assert all(s.segment_id() in names for s in inputs)
+    finally:
+        release.set()
+    commits.close()  # the merge finishes and replaces its inputs
+    names = {f.name.split(".")[0] for f in folder.iterdir()}
+    assert not any(s.segment_id() in names for s in inputs)
+    assert output in names
+    after = hrhsearch.open_index(index)
+    assert len(list(after.whoosh()._segments())) == 1
+    assert after.stats().documents == 6
+    assert [bool(hrhsearch.search(f"number{n}", index=index)) for n in range(6)] == [True] * 6
+
+
 def test_a_streamed_merge_writes_the_same_segment_as_whoosh_sorting_every_posting(tmp_path: Path) -> None:
     from whoosh.reading import SegmentReader
     from whoosh.writing import SegmentWriter
