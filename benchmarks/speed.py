@@ -23,6 +23,7 @@ Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/
     python benchmarks/speed.py peers 1000000 --without-whoosh  # then tantivy, from its passages
     python benchmarks/speed.py process           # the whole-process searches again, on the last index
     python benchmarks/speed.py latency 100000    # every engine's searches again, on the last indexes
+    python benchmarks/speed.py optimized 1000000 [--searches-only]   # optimize, then search the one segment
 
 Whole processes run on hrhsearch's compiled bytecode, as pip leaves it after an install.
 
@@ -554,16 +555,20 @@ def peers_only(sizes: list[int], whoosh: bool = True) -> None:
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
-def optimized(sizes: list[int]) -> None:
+def optimized(sizes: list[int], again: bool = False) -> None:
     """``hrhsearch optimize`` on the index of each size, timed, and hrhsearch's searches again on the
-    one segment it leaves; kept apart from the figures of the index as built."""
+    one segment it leaves; kept apart from the figures of the index as built. ``again``: the searches
+    only, on the index a previous run optimized, keeping that run's optimize figures."""
     qs = queries(sentence_pool())
     path = RESULTS / "scale.json"
     results = json.loads(path.read_text("utf-8"))
     for size in sizes:
         index = WORK / f"scale-index-{size}"
-        run = timed([sys.executable, "-m", "hrhsearch", "optimize", "--index", str(index)])
-        run.pop("stdout", None)
+        if again:
+            run = results[str(size)]["optimized"]["optimize"]
+        else:
+            run = timed([sys.executable, "-m", "hrhsearch", "optimize", "--index", str(index)])
+            run.pop("stdout", None)
         row = {"optimize": run, "latency_ms": {"hrhsearch": hrhsearch_latency(index, qs)},
                "search_process": search_process_on(index)}
         print(f"{size} optimized: {row}", file=sys.stderr)
@@ -689,7 +694,7 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["latency"]:
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
     elif sys.argv[1:2] == ["optimized"]:
-        optimized([int(n) for n in sys.argv[2:] if n.isdigit()])
+        optimized([int(n) for n in sys.argv[2:] if n.isdigit()], again="--searches-only" in sys.argv)
     elif sys.argv[1:2] == ["peers"]:
         peers_only([int(n) for n in sys.argv[2:] if n.isdigit()], whoosh="--without-whoosh" not in sys.argv)
     elif sys.argv[1:2] == ["scale"]:
