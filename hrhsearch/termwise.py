@@ -7,8 +7,8 @@ calls a match. hrhsearch counts every match, so a word found in half of 100,000 
 and the query's Or, And, BestOf and Require nodes combine those tables, as Lucene's term-at-a-time
 scorers do. Phrases are matched from their words' positions (``_phrase``). Any other node
 (wildcards, ``*``) is run by its own Whoosh matcher and its matches become a table too, so every
-query gives the matches and scores Whoosh's would. Sums are
-added in another order than Whoosh's tree, so a score may differ from Whoosh's in its last bit.
+query gives the matches and scores Whoosh's would. Sums are added in another order than Whoosh's
+tree, so a score may differ from Whoosh's in its last bit.
 """
 
 from __future__ import annotations
@@ -93,20 +93,30 @@ def _scores(searcher, q: query.Query, context) -> Scores:
 
 
 def _term(searcher, q: query.Term, context) -> Scores:
-    schema = searcher.schema
-    if q.fieldname not in schema:
-        return {}
-    try:
-        text = schema[q.fieldname].to_bytes(q.text)
-    except ValueError:
-        return {}
-    if (q.fieldname, text) not in searcher.reader():
+    text = _indexed(searcher, q.fieldname, q.text)
+    if text is None:
         return {}
     postings = searcher.postings(q.fieldname, text, weighting=context.weighting)
-    raw = postings.child if isinstance(postings, FilterMatcher) else postings  # deletions go at the end
-    if isinstance(raw, BlockPostings) and isinstance(raw.scorer, TableScorer):
-        return raw.scorer.scores(raw)
-    return _matched(postings)
+    raw = _blocks(postings)
+    return raw.scorer.scores(raw) if raw else _matched(postings)
+
+
+def _indexed(searcher, fieldname: str, word: str) -> bytes | None:
+    """``word`` as ``fieldname`` stores it, if the segment holds it."""
+    if fieldname not in searcher.schema:
+        return None
+    try:
+        text = searcher.schema[fieldname].to_bytes(word)
+    except ValueError:
+        return None
+    return text if (fieldname, text) in searcher.reader() else None
+
+
+def _blocks(postings) -> BlockPostings | None:
+    """A term's postings as hrhsearch's block reader with its table scorer, where the codec and the
+    weighting give them; deletions are dropped at the end, so the filter around them is set aside."""
+    raw = postings.child if isinstance(postings, FilterMatcher) else postings
+    return raw if isinstance(raw, BlockPostings) and isinstance(raw.scorer, TableScorer) else None
 
 
 def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
@@ -114,26 +124,18 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     as Whoosh's phrase matcher scores them: the sum of its words' scores, added in the same order.
     The rarest word's postings are read first, and the others only in the blocks where it is. None
     for what Whoosh's matcher should answer itself (a field without positions, another codec)."""
-    schema = searcher.schema
-    if q.fieldname not in schema:
+    if q.fieldname not in searcher.schema:
         return {}
-    field = schema[q.fieldname]
+    field = searcher.schema[q.fieldname]
     if not field.format or not field.format.supports("positions"):
         return None
-    reader = searcher.reader()
-    words = []
-    for word in q.words:
-        try:
-            text = field.to_bytes(word)
-        except ValueError:
-            return {}
-        if (q.fieldname, text) not in reader:
-            return {}
-        words.append(text)
-    postings = {text: searcher.postings(q.fieldname, text, weighting=context.weighting) for text in set(words)}
-    postings = {text: p.child if isinstance(p, FilterMatcher) else p for text, p in postings.items()}
-    if not all(isinstance(p, BlockPostings) and isinstance(p.scorer, TableScorer) for p in postings.values()):
+    words = [_indexed(searcher, q.fieldname, word) for word in q.words]
+    if None in words:
+        return {}
+    postings = {text: _blocks(searcher.postings(q.fieldname, text, weighting=context.weighting)) for text in set(words)}
+    if None in postings.values():
         return None
+    reader = searcher.reader()
     order = sorted(postings, key=lambda text: reader.doc_frequency(q.fieldname, text))
     found = {order[0]: {d: (w, v) for ids, ws, vs in postings[order[0]].blocks() for d, w, v in zip(ids, ws, vs)}}
     candidates = sorted(found[order[0]])
