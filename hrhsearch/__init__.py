@@ -5,9 +5,10 @@
     >>> for p in hrhsearch.search("rural retention of nurses", index="indexes/mine", limit=5):
     ...     print(p.rank, p.title, p.heading, p.page_start, p.snippet)
 
-Each call opens the index, does one job and closes it. ``open_index`` gives an ``Index`` object
-for repeated use. With ``index=None`` the default index is used, built from the bundled sample
-corpus on first use.
+Each call opens the index and does one job. ``search`` keeps the last few indexes it searched
+open, and before each search checks that the index has not changed since. ``open_index`` gives an
+``Index`` object for repeated use. With ``index=None`` the default index is used, built from the
+bundled sample corpus on first use.
 """
 
 from __future__ import annotations
@@ -197,13 +198,29 @@ def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang
     ``ranking`` sets BM25's k1 and b and the weight of title and heading matches. The result is a
     sequence of ``Passage`` s that also carries ``total``, ``expansions``, ``facets`` and ``suggestion``."""
     from .facets import Filters
-    from .index import open_index
     from .searching import search as _search
 
     filters = Filters(country=_values(country), region=_values(region), org=_values(org), type=_values(type),
                       lang=_values(lang), year=str(year) if year is not None else None)
-    return _search(open_index(_resolve(index)), query, limit=limit, ranking=ranking, filters=filters,
+    return _search(_kept_open(_resolve(index)), query, limit=limit, ranking=ranking, filters=filters,
                    facets=facets, expand=expand)
+
+
+# The indexes ``search`` opened lately, kept with their readers for the next search: each search still
+# checks that its index has not changed, and opening one again costs more than the search itself.
+_KEPT: dict[Path, Index] = {}
+KEPT_INDEXES = 4
+
+
+def _kept_open(path: Path) -> Index:
+    from .index import open_index
+
+    key = path.absolute()
+    kept = _KEPT.pop(key, None) or open_index(path)
+    _KEPT[key] = kept  # the most recent last
+    while len(_KEPT) > KEPT_INDEXES:
+        _KEPT.pop(next(iter(_KEPT))).close()
+    return kept
 
 
 def _values(value: Values) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -123,6 +124,7 @@ class Index:
         self.path = Path(path)
         self.meta = _read_meta(self.path)
         self.notices: list[str] = []  # said by the next update's report, e.g. a stale lock cleared
+        self._kept = threading.local()  # each thread's reader, kept between its searches
 
     @property
     def passage_words(self) -> int:
@@ -147,7 +149,40 @@ class Index:
         raise AssertionError("unreachable")
 
     def searcher(self, ranking: Ranking = Ranking()):  # -> whoosh.searching.Searcher
-        return self.whoosh().searcher(weighting=BM25(ranking.k1, ranking.b))
+        """A searcher on the index as it stands now. Its reader is kept for this thread's next search
+        and opened again only when the index has changed (a commit or a rebuild, by any process):
+        opening one reads every segment's tables, about 20 ms at 100,000 passages in 13 segments."""
+        from whoosh.searching import Searcher
+
+        return Searcher(self._reader(), weighting=BM25(ranking.k1, ranking.b), closereader=False)
+
+    def _reader(self):  # -> whoosh.reading.IndexReader
+        kept = getattr(self._kept, "opened", None)
+        if kept is not None:
+            generation, ix, reader = kept
+            try:
+                if _read_meta(self.path)["generation"] == generation and ix.latest_generation() == reader.generation():
+                    return reader
+            except FileNotFoundError:  # the generation was switched and removed meanwhile
+                pass
+        self.meta = _read_meta(self.path)
+        ix = self.whoosh()
+        reader = ix.reader()
+        self._kept.opened = (self.meta["generation"], ix, reader)
+        return reader  # the one replaced is not closed: a searcher of this thread may still use it
+
+    def close(self) -> None:
+        """Close the reader this thread kept between searches; the next search opens one again."""
+        kept = getattr(self._kept, "opened", None)
+        self._kept.opened = None
+        if kept is not None:
+            kept[2].close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def documents(self) -> dict[str, dict]:
         """The recorded source files: path -> stored fields of its document record."""

@@ -280,3 +280,62 @@ def test_a_streamed_merge_writes_the_same_segment_as_whoosh_sorting_every_postin
         assert streamed.field_length(field) == sorted_by_whoosh.field_length(field)
         assert [streamed.doc_field_length(n, field) for n in range(streamed.doc_count_all())] == \
                [sorted_by_whoosh.doc_field_length(n, field) for n in range(streamed.doc_count_all())]
+
+
+def test_an_index_keeps_its_reader_between_searches_until_the_index_changes(tiny_corpus: Path, tiny_index: Path) -> None:
+    from hrhsearch.searching import search
+
+    opened = hrhsearch.open_index(tiny_index)
+    with opened.searcher() as first:
+        reader = first.reader()
+    with opened.searcher() as second:
+        assert second.reader() is reader and not reader.is_closed
+    # another process' update is seen by the next search, through a new reader
+    (tiny_corpus / "wisn.md").write_text("# Workload\n\nWISN measures the staffing need from workload.", "utf-8")
+    hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+    assert [p.title for p in search(opened, "wisn")] == ["Workload"]
+    with opened.searcher() as third:
+        assert third.reader() is not reader
+        reader = third.reader()
+    # and so is a rebuild, which switches to a new generation folder
+    hrhsearch.rebuild(tiny_index, jobs=1)
+    assert [p.title for p in search(opened, "wisn")] == ["Workload"]
+    assert opened.meta["generation"] == hrhsearch.open_index(tiny_index).meta["generation"]
+    with opened.searcher() as fourth:
+        assert fourth.reader() is not reader
+    opened.close()
+    assert [p.title for p in search(opened, "wisn")] == ["Workload"]  # a closed index opens again
+
+
+def test_threads_searching_one_index_each_get_their_own_reader(tiny_index: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hrhsearch.searching import search
+
+    opened = hrhsearch.open_index(tiny_index)
+    queries = ["nurses", "supervision", "sages-femmes", "recruitment", "capacitación"] * 8
+    expected = [[p.section_id for p in search(opened, q)] for q in queries]
+
+    def run(q: str) -> tuple[list[str], int]:
+        with opened.searcher() as searcher:
+            reader = id(searcher.reader())
+        return [p.section_id for p in search(opened, q)], reader
+
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(run, queries))
+    assert [ids for ids, _ in found] == expected
+    assert len({reader for _, reader in found}) > 1
+
+
+def test_search_by_path_keeps_a_few_indexes_open_and_sees_their_changes(tiny_corpus: Path, tiny_index: Path,
+                                                                         tmp_path: Path) -> None:
+    assert titles(tiny_index, "wisn") == []
+    kept = hrhsearch._KEPT[tiny_index.absolute()]
+    (tiny_corpus / "wisn.md").write_text("# Workload\n\nWISN measures the staffing need from workload.", "utf-8")
+    hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1)
+    assert titles(tiny_index, "wisn") == ["Workload"]
+    assert hrhsearch._KEPT[tiny_index.absolute()] is kept
+    for n in range(hrhsearch.KEPT_INDEXES):
+        hrhsearch.build_index([tiny_corpus / "wisn.md"], index=tmp_path / f"other-{n}", jobs=1)
+        assert titles(tmp_path / f"other-{n}", "wisn") == ["Workload"]
+    assert tiny_index.absolute() not in hrhsearch._KEPT and len(hrhsearch._KEPT) == hrhsearch.KEPT_INDEXES
