@@ -68,12 +68,32 @@ def _any(field: str, values: list[str]) -> Group:
     return tuple((field, value) for value in values)
 
 
+# Fields of which a record holds one term at most, so that the records holding some of their values
+# are also every record but those holding the others, if every record holds one.
+SINGLE_VALUED = frozenset({"kind", "language", "published"})
+
+
+class AllBut:
+    """Every document of a segment but some: a filter read from the values it leaves out."""
+
+    def __init__(self, excluded: set[int]) -> None:
+        self.excluded = excluded
+
+    def __contains__(self, docnum: int) -> bool:
+        return docnum not in self.excluded
+
+    def ids(self, count: int) -> list[int]:
+        return [docnum for docnum in range(count) if docnum not in self.excluded]
+
+
 class Allowed(query.Query):
     """The passages that hold a term of every group: a filter, as a set of passages per segment.
 
     Whoosh would intersect every match of a query with each filter term's postings in turn, a dozen
     skips per match for a span of years; here each segment's allowed passages are read once, block
-    by block, and a match costs one binary search. It does not score."""
+    by block, and a match costs one lookup. Where every passage holds one value of the field (its
+    language, say) and the values not asked for are rarer, those are read instead: "English only"
+    reads the few passages in other languages. It does not score."""
 
     def __init__(self, groups: tuple[Group, ...]) -> None:
         self.groups = groups
@@ -88,25 +108,57 @@ class Allowed(query.Query):
         return f"Allowed({self.groups!r})"
 
     def estimate_size(self, reader) -> int:
-        return min(sum(reader.doc_frequency(field, value) for field, value in group) for group in self.groups)
+        return min(_postings(reader, group) for group in self.groups)
 
     def matcher(self, searcher, context=None):
-        allowed = self.allowed(searcher.reader())
-        return _SortedIds(sorted(allowed)) if allowed else NullMatcher()
+        reader = searcher.reader()
+        allowed = self.allowed(reader)
+        ids = allowed.ids(reader.doc_count_all()) if isinstance(allowed, AllBut) else sorted(allowed)
+        return _SortedIds(ids) if ids else NullMatcher()
 
-    def allowed(self, reader) -> set[int]:
+    def allowed(self, reader) -> set[int] | AllBut:
         """The documents of one segment's ``reader`` that pass (deleted ones among them)."""
-        allowed: set[int] | None = None
-        for group in sorted(self.groups, key=lambda g: sum(reader.doc_frequency(f, v) for f, v in g)):
-            found: set[int] = set()
-            for field, value in group:
-                if (field, value) in reader:
-                    for ids in _posting_ids(reader.postings(field, value)):
-                        found.update(ids)
-            allowed = found if allowed is None else allowed & found
-            if not allowed:
-                return set()
-        return allowed or set()
+        kept: set[int] | None = None
+        excluded: set[int] = set()
+        for group in sorted(self.groups, key=lambda g: _postings(reader, g)):
+            others = _others(reader, group)
+            if others is not None:
+                excluded |= _documents(reader, others)
+            else:
+                found = _documents(reader, group)
+                kept = found if kept is None else kept & found
+            if kept is not None:
+                kept -= excluded
+                if not kept:
+                    return set()
+        return AllBut(excluded) if kept is None else kept
+
+
+def _postings(reader, group: Group) -> int:
+    return sum(reader.doc_frequency(field, value) for field, value in group)
+
+
+def _others(reader, group: Group) -> Group | None:
+    """The terms of the field's other values, where reading them is the cheaper way to the group's
+    passages: the field holds one value per record and every record of the segment holds one."""
+    field = group[0][0]
+    if field not in SINGLE_VALUED or any(f != field for f, _ in group):
+        return None
+    counts = {value: reader.doc_frequency(field, value) for value in reader.field_terms(field)}
+    if sum(counts.values()) != reader.doc_count_all():
+        return None
+    wanted = {value for _, value in group}
+    others = tuple((field, value) for value in counts if value not in wanted)
+    return others if sum(counts[v] for _, v in others) < _postings(reader, group) else None
+
+
+def _documents(reader, group: Group) -> set[int]:
+    found: set[int] = set()
+    for field, value in group:
+        if (field, value) in reader:
+            for ids in _posting_ids(reader.postings(field, value)):
+                found.update(ids)
+    return found
 
 
 def _posting_ids(matcher) -> Iterator[Iterable[int]]:

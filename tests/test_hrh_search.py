@@ -254,11 +254,12 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
     changed.write_text(changed.read_text("utf-8") + "\n\nA closing note on nurses.\n", "utf-8")
     assert hrhsearch.build_index([docs], index=index, jobs=1).updated == 1  # the old version's passages are deleted
     filters = [Filters(lang=("en",)), Filters(lang=("fr", "es")), Filters(year="2015..2020"), Filters(year="..2012", lang=("en",)),
-               Filters(country=("Kenya", "Senegal")), Filters(region=("AFRO",)), Filters(org=("WHO",)), Filters(type=("strategy",))]
+               Filters(country=("Kenya", "Senegal")), Filters(region=("AFRO",)), Filters(org=("WHO",)), Filters(type=("strategy",)),
+               Filters(lang=("en", "fr", "es", "pt")), Filters(year="..2030")]
     with hrhsearch.open_index(index).searcher() as searcher:
         reader = searcher.reader()
         assert reader.has_deletions()
-        seen = 0
+        seen, read_as = 0, set()
         for f in filters:
             allowed = f.query("q", reader)
             whoosh_own = query.And([query.Or([query.Term(field, value) for field, value in group]) for group in allowed.groups])
@@ -267,6 +268,7 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
                 ours = live(allowed.matcher(leaf).all_ids())
                 assert ours == live(whoosh_own.matcher(leaf).all_ids()), f
                 seen += len(ours)
+                read_as.add(type(allowed.allowed(leaf.reader())).__name__)
             # Run a term at a time, the deleted passages are left out as Whoosh's matchers leave them out.
             words = query.Or([query.Term("body_es", "enfermer"), query.Term("body_en", "nurs")])  # the changed file is Spanish
             q = query.Require(words, Filters(lang=("es", "en")).query("q", reader))
@@ -274,6 +276,7 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
             assert len(ours) == len(whoosh_found) and set(ours.docs()) == set(whoosh_found.docs())
             assert [h.docnum for h in ours] == [h.docnum for h in whoosh_found][:3]
         assert seen > 50  # the filters did allow passages
+        assert read_as == {"set", "AllBut"}  # read from the values asked for, and from the others
 
 
 def test_a_segment_looks_each_term_up_once_and_answers_as_whoosh_s_term_table(corpus_index: Path) -> None:
