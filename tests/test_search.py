@@ -327,6 +327,17 @@ def test_the_total_counts_every_match_however_short_the_limit(tmp_path: Path) ->
     assert hrhsearch.search("primal computing", index=tmp_path / "index", limit=2, lang="en").total == 2600
 
 
+@given(st.lists(st.integers(min_value=0, max_value=70_000), min_size=1, max_size=60))
+def test_positions_decode_as_whoosh_decodes_them(positions: list[int]) -> None:
+    from whoosh.formats import Positions
+
+    from hrhsearch import termwise
+
+    value = Positions().encode(sorted(positions))
+    for stored in (value, value[:-1]):  # with and without pickle's closing byte
+        assert termwise._positions(stored) == Positions().decode_positions(stored) == sorted(positions)
+
+
 def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path) -> None:
     """Phrases are matched from their words' positions, reading a common word only in the blocks of
     postings where the rarer words are. Whoosh's own phrase matcher must agree on every passage
