@@ -1,14 +1,17 @@
-"""Stand-ins for three modules that Whoosh imports but a search never uses, so that the ``hrhsearch``
+"""Stand-ins for modules that Whoosh imports but a search never uses, so that the ``hrhsearch``
 command starts sooner. They are installed in hrhsearch's own command-line process only, never
 when hrhsearch is imported as a library.
 
 - ``whoosh.compat`` imports ``urllib.request`` for a download helper (``urlretrieve``);
 - ``whoosh.reading`` imports the ``cached_property`` package, which imports ``asyncio``;
 - ``whoosh.query.terms`` imports ``whoosh.lang.morph_en`` (``variations``, for the ``Variations``
-  query), which compiles hundreds of regular expressions.
+  query), which compiles hundreds of regular expressions;
+- ``whoosh.analysis`` imports the Porter stemmer and the double metaphone (``stem``,
+  ``double_metaphone``) as defaults of filters that hrhsearch's analyzers give other stemmers
+  or do not use; each compiles a dozen regular expressions.
 
-Together they were about 40% of the time it takes to import what a search needs (benchmarks/README.md,
-"Where the time goes"). Whoosh gets the names it imports from the stand-ins. Calling one of them, or
+The first three were about 40% of the time it took to import what a search needs
+(benchmarks/README.md, "Where the time goes"). Whoosh gets the names it imports from the stand-ins. Calling one of them, or
 asking a stand-in for anything else, loads the real module and hands the call to it, so code that
 needs these modules still works.
 """
@@ -22,7 +25,8 @@ from collections.abc import Callable
 from importlib import import_module
 
 # Each module, and the functions Whoosh imports from it by name.
-FORWARDED = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",)}
+FORWARDED = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",),
+             "whoosh.lang.porter": ("stem",), "whoosh.lang.dmetaphone": ("double_metaphone",)}
 
 
 class _StandIn(types.ModuleType):
@@ -44,7 +48,9 @@ def _forwarding(module: str, name: str) -> Callable:
     def forward(*args: object, **kwargs: object) -> object:
         return getattr(_real(module), name)(*args, **kwargs)
 
-    forward.__name__ = name
+    # Named as the real function, so that a pickled filter that holds it (Whoosh's ``StemFilter``
+    # keeps its default stemmer) names the real one.
+    forward.__module__, forward.__name__, forward.__qualname__ = module, name, name
     return forward
 
 

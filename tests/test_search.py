@@ -221,7 +221,34 @@ def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: P
     assert "1. " in done.stdout and "nurses" in done.stdout.lower()
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "whoosh.reading" in imported and "hrhsearch.lightstart" in imported
-    assert not imported & {"asyncio", "urllib.request", "cached_property", "whoosh.lang.morph_en", "hrhsearch.workers"}, imported
+    assert not imported & {"asyncio", "urllib.request", "cached_property", "whoosh.lang.morph_en", "whoosh.lang.porter",
+                           "whoosh.lang.dmetaphone", "hrhsearch.workers"}, imported
+
+
+def test_a_schema_pickled_beside_the_stand_ins_names_the_real_functions(tmp_path: Path) -> None:
+    # An index built by the command stores its schema, whose filters hold Whoosh's default stemmer.
+    build = ("import pickle, sys\n"
+             "from hrhsearch import lightstart\n"
+             "lightstart.install()\n"
+             "from hrhsearch import schema\n"
+             f"open({str(tmp_path / 'schema.pickle')!r}, 'wb').write(pickle.dumps(schema.build()))\n"
+             "assert type(sys.modules['whoosh.lang.porter']).__name__ == '_StandIn'\n")
+    subprocess.run([sys.executable, "-c", build], check=True)
+    read = ("import pickle, sys\n"
+            "from hrhsearch import schema\n"
+            f"stored, fresh = pickle.load(open({str(tmp_path / 'schema.pickle')!r}, 'rb')), schema.build()\n"
+            "from whoosh.lang.porter import stem\n"
+            "from whoosh.analysis import StemFilter\n"
+            "filters = [f for n in stored.names() for f in getattr(stored[n].analyzer, 'items', ()) if isinstance(f, StemFilter)]\n"
+            "assert filters and all(f.stemfn.__module__ != 'hrhsearch.lightstart' for f in filters)\n"
+            "assert any(f.stemfn is stem for f in filters)\n"
+            "words = 'Nurses running trainings enfermeras formación infirmières'\n"
+            "for name in fresh.names():\n"
+            "    if fresh[name].analyzer:\n"
+            "        assert [t.text for t in stored[name].analyzer(words)] == [t.text for t in fresh[name].analyzer(words)], name\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", read], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_the_installed_command_starts_as_python_m_hrhsearch_does() -> None:
@@ -245,6 +272,9 @@ def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) 
         "from cached_property import threaded_cached_property, cached_property\n"
         "from whoosh.lang.morph_en import variations\n"
         "assert 'nursing' in variations('nurse')\n"
+        "from whoosh.lang.porter import stem\n"
+        "from whoosh.lang.dmetaphone import double_metaphone\n"
+        "assert stem('nursing') == 'nurs' and double_metaphone('Smith')[0] == 'SM0'\n"
         "import whoosh.lang.morph_en\n"
         "assert whoosh.lang.morph_en.variations is sys.modules['whoosh.lang.morph_en'].variations\n"
         "assert 'asyncio' in sys.modules\n"
