@@ -275,9 +275,12 @@ def _hits(searcher, parsed: Parsed, limit: int, filters: Filters):
 
 def _may_match_records(q: query.Query) -> bool:
     """Whether a query could match a source file's record: those have no text fields, so only a
-    query on an ID field (language:, format:, ...) or ``*`` can."""
-    return any(isinstance(leaf, query.Every) or not leaf.field() or not leaf.field().startswith(("body_", "head_"))
-               for leaf in q.leaves())
+    query on an ID field (language:, format:, ...), ``*`` or a NOT, which matches what lacks a word, can."""
+    if isinstance(q, query.Not):
+        return True
+    if q.is_leaf():
+        return isinstance(q, query.Every) or not q.field() or not q.field().startswith(("body_", "head_"))
+    return any(_may_match_records(child) for child in q.children())
 
 
 def _suggestion(searcher, parsed: Parsed, total: int, ranking: Ranking, filters: Filters, expand: bool) -> str | None:

@@ -136,6 +136,16 @@ def test_hostile_queries_give_results_or_one_query_error_quickly(tiny_index_for_
     assert time.perf_counter() - started < TIME_BOUND
 
 
+def test_a_not_query_finds_passages_and_never_a_source_file_s_record(tiny_index: Path) -> None:
+    # A NOT matches whatever lacks its words, and a file's record lacks every word.
+    every = hrhsearch.search("NOT zzzz", index=tiny_index, limit=50)
+    assert every.total == hrhsearch.stats(tiny_index).sections == len(every)
+    assert all(p.text for p in every)
+    assert hrhsearch.search('" AND NOT title:', index=tiny_index).total == every.total  # found by the fuzzer below
+    assert [p.title for p in hrhsearch.search("NOT nurses", index=tiny_index, limit=50, expand=False)] == [
+        p.title for p in every if "nurse" not in (p.title + p.heading + p.text).lower()]
+
+
 @settings(max_examples=60, deadline=None)
 @given(hostile)
 def test_hostile_queries_through_the_cli(tiny_index_for_fuzz: Path, text: str) -> None:
