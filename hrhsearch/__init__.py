@@ -234,11 +234,12 @@ def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progres
             follow_links: bool = False, passage_words: int | None = None) -> IndexReport:
     """Re-index every recorded source beside the live index, then swap the new one in; with
     ``passage_words``, cut passages to that many words from now on."""
-    from .index import open_index
+    from .index import Index
 
-    return open_index(_resolve(index)).rebuild(jobs=jobs, progress=progress, wait=wait,
-                                               limits=Limits(timeout, max_memory_mb), follow_links=follow_links,
-                                               passage_words=passage_words)
+    # An index of another schema version can be rebuilt: that is what its error message advises.
+    return Index(_resolve(index), any_version=True).rebuild(
+        jobs=jobs, progress=progress, wait=wait, limits=Limits(timeout, max_memory_mb), follow_links=follow_links,
+        passage_words=passage_words)
 
 
 def optimize(index: Path | str | None = None, *, wait: float = 0) -> tuple[int, int]:

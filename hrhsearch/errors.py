@@ -33,11 +33,12 @@ class IndexNotFound(HrhsearchError):
 
 
 class IndexVersionMismatch(HrhsearchError):
-    def __init__(self, index: Path | str, found: object, expected: int) -> None:
-        self.index, self.found, self.expected = str(index), found, expected
+    def __init__(self, index: Path | str, found: object, readable: tuple[int, ...]) -> None:
+        self.index, self.found, self.readable = str(index), found, readable
+        newer = " (written by a newer hrhsearch)" if isinstance(found, int) and found > max(readable) else ""
         super().__init__(
-            f"The index at {self.index} has schema version {found}; this hrhsearch needs {expected}. "
-            f"Rebuild it with: hrhsearch rebuild --index {self.index}"
+            f"The index at {self.index} has schema version {found}{newer}; this hrhsearch reads "
+            f"{' and '.join(map(str, readable))}. Rebuild it with: hrhsearch rebuild --index {self.index}"
         )
 
 

@@ -96,19 +96,21 @@ def exists(index: Path | str) -> bool:
     return (Path(index) / META).is_file()
 
 
-def _read_meta(index: Path) -> dict:
+def _read_meta(index: Path, any_version: bool = False) -> dict:
     try:
         meta = json.loads((index / META).read_text("utf-8"))
     except FileNotFoundError:
         raise IndexNotFound(index) from None
     except (OSError, ValueError) as exc:
         raise HrhsearchError(f"The index at {index} is unreadable ({exc}). Rebuild it with: hrhsearch rebuild --index {index}") from None
-    if meta.get("schema_version") != schema.SCHEMA_VERSION:
-        raise IndexVersionMismatch(index, meta.get("schema_version"), schema.SCHEMA_VERSION)
+    if meta.get("schema_version") not in schema.READABLE_VERSIONS and not any_version:
+        raise IndexVersionMismatch(index, meta.get("schema_version"), schema.READABLE_VERSIONS)
     return meta
 
 
 def _write_meta(index: Path, meta: dict) -> None:
+    """Write ``meta``, marked with this version's schema: whatever writes it has written the index."""
+    meta["schema_version"] = schema.SCHEMA_VERSION
     tmp = index / f"{META}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(meta, indent=2), "utf-8")
     os.replace(tmp, index / META)
@@ -121,9 +123,10 @@ def _now() -> str:
 class Index:
     """An hrhsearch index directory. ``open_index`` and ``create_index`` make one."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, any_version: bool = False) -> None:
+        """``any_version``: open an index of a schema this version cannot search, to rebuild it."""
         self.path = Path(path)
-        self.meta = _read_meta(self.path)
+        self.meta = _read_meta(self.path, any_version)
         self.notices: list[str] = []  # said by the next update's report, e.g. a stale lock cleared
         self._kept = threading.local()  # each thread's reader, kept between its searches
 
@@ -238,6 +241,7 @@ class Index:
             report = IndexReport(index=str(self.path), notices=self.notices + lock.notices)
             self.notices = []
             self.meta = _read_meta(self.path)
+            _claim(self)
             remember = follow_links and not self.meta.get("follow_links")
             _update(self, [Path(p) for p in paths], self.whoosh(), report, jobs, progress, limits,
                     self._following_links(follow_links))
@@ -251,10 +255,10 @@ class Index:
         """Re-index every recorded source root into a new generation, then switch to it; with
         ``passage_words``, cut passages to that size from now on."""
         with WriteLock(self.path, wait=wait) as lock:
-            self.meta = _read_meta(self.path)
+            self.meta = _read_meta(self.path, any_version=True)
             if passage_words:
                 self.meta["passage_words"] = _checked_passage_words(passage_words)
-            roots = sorted(self.stats().roots)
+            roots = _recorded_roots(self)
             number = int(self.meta["generation"].split("-")[1]) + 1
             new = f"gen-{number:06d}"
             shutil.rmtree(self.path / new, ignore_errors=True)
@@ -270,10 +274,30 @@ class Index:
         return report
 
 
+def _claim(index: Index) -> None:
+    """Mark an index this version's before writing to it: an older hrhsearch then says it cannot
+    read the index, instead of failing on blocks it does not know."""
+    if index.meta.get("schema_version") != schema.SCHEMA_VERSION:
+        _write_meta(index.path, index.meta)
+
+
+def _recorded_roots(index: Index) -> list[str]:
+    try:
+        return sorted(index.stats().roots)
+    except HrhsearchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an index of another version, read as far as it goes
+        raise HrhsearchError(
+            f"Cannot read which folders the index at {index.path} was built from ({type(exc).__name__}: {exc}). "
+            f"Index them again into a new index: hrhsearch index FOLDER --index NEW_INDEX") from None
+
+
 def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
     """Merge the live generation's segments into one, which makes searches faster after many
     incremental updates. Returns the segment counts (before, after)."""
     with WriteLock(index.path, wait=wait):
+        index.meta = _read_meta(index.path)
+        _claim(index)
         whoosh = index.whoosh()
         before = len(whoosh._segments())
         if before > 1:

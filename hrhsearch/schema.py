@@ -28,8 +28,11 @@ from whoosh.analysis import (
 from whoosh.support.charset import accent_map
 
 # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets; 4: text
-# fields that take analysed postings, the ``published`` year term, segments in hrhsearch's codec.
-SCHEMA_VERSION = 4
+# fields that take analysed postings, the ``published`` year term, segments in hrhsearch's codec;
+# 5: posting blocks with their positions apart (``segments.SplitPostingsWriter``). This version
+# reads 4 as well, whose blocks are Whoosh's own, and marks an index 5 before it writes to it.
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (4, 5)
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)

@@ -117,14 +117,38 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
     with pytest.raises(IndexNotFound, match="Build it with: hrhsearch index PATH --index"):
         hrhsearch.search("nurses", index=tmp_path / "nowhere")
     meta = json.loads((tiny_index / "hrhsearch.json").read_text())
-    (tiny_index / "hrhsearch.json").write_text(json.dumps(meta | {"schema_version": 0}))
-    with pytest.raises(IndexVersionMismatch, match="hrhsearch rebuild --index"):
-        hrhsearch.search("nurses", index=tiny_index)
+    expected = titles(tiny_index, "nurses")
+    for version, said in ((0, "has schema version 0; this hrhsearch reads 4 and 5"), (99, "(written by a newer hrhsearch)")):
+        (tiny_index / "hrhsearch.json").write_text(json.dumps(meta | {"schema_version": version}))
+        with pytest.raises(IndexVersionMismatch, match=r"hrhsearch rebuild --index") as raised:
+            hrhsearch.search("nurses", index=tiny_index)
+        assert said in str(raised.value)
+    # and the rebuild it advises works, from the sources the index recorded
+    assert hrhsearch.rebuild(tiny_index, jobs=1).added == 4
+    assert titles(tiny_index, "nurses") == expected
+    assert json.loads((tiny_index / "hrhsearch.json").read_text())["schema_version"] == schema.SCHEMA_VERSION
+
+
+def test_an_index_of_the_previous_version_is_searched_and_marked_before_it_is_written(tiny_corpus: Path,
+                                                                                      tiny_index: Path) -> None:
+    # Version 4's blocks are Whoosh's own; this version reads them, and writes its own beside them
+    # only after marking the index 5, which an older hrhsearch then refuses with a clear message.
+    meta_file = tiny_index / "hrhsearch.json"
+    meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": 4}))
+    assert titles(tiny_index, "supervision") == ["Retention of Nurses"]
+    assert json.loads(meta_file.read_text())["schema_version"] == 4  # searching writes nothing
+    (tiny_corpus / "wisn.md").write_text("# Workload\n\nWISN measures the staffing need from workload.", "utf-8")
+    assert hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1).added == 1
+    assert json.loads(meta_file.read_text())["schema_version"] == 5
+    meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": 4}))
+    hrhsearch.optimize(tiny_index)
+    assert json.loads(meta_file.read_text())["schema_version"] == 5
+    assert titles(tiny_index, "wisn") == ["Workload"]
 
 
 def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
     stats = hrhsearch.stats(tiny_index)
-    assert stats.schema_version == schema.SCHEMA_VERSION == 4
+    assert stats.schema_version == schema.SCHEMA_VERSION == 5
     assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
     assert set(stats.sections_by_language) == {"en", "fr", "es"}
     assert stats.sections == sum(stats.sections_by_format.values())
