@@ -221,10 +221,10 @@ class BlockPostings(W3LeafMatcher):
             yield self._ids[self._i :]
             self._next_block()
 
-    def picked(self, docs: list[int]) -> Iterator[tuple[int, float, bytes]]:
-        """(document, weight, value) of the postings of ``docs`` (sorted) from here on, decoding only
-        the blocks that hold one of them: a phrase reads a common word's postings where its rarer
-        words are."""
+    def picked(self, docs: list[int], values: bool = True) -> Iterator[tuple]:
+        """(document, weight, value), or (document, weight), of the postings of ``docs`` (sorted)
+        from here on, decoding only the blocks that hold one of them: a phrase reads a common word's
+        postings where its rarer words are."""
         at, wanted = 0, len(docs)
         while at < wanted and self.is_active():
             if self._maxid < docs[at]:
@@ -238,9 +238,12 @@ class BlockPostings(W3LeafMatcher):
                 if i < len(ids) and ids[i] == docs[at]:
                     if self._weights is None:
                         self._read_weights()
-                    if self._values is None:
-                        self._read_values()
-                    yield docs[at], self._weights[i], self._values[i]
+                    if not values:
+                        yield docs[at], self._weights[i]
+                    else:
+                        if self._values is None:
+                            self._read_values()
+                        yield docs[at], self._weights[i], self._values[i]
                     start = i + 1
                 at += 1
             self._next_block()

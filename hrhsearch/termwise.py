@@ -142,25 +142,31 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
         return None
     reader = searcher.reader()
     order = sorted(postings, key=lambda text: reader.doc_frequency(q.fieldname, text))
-    found = {order[0]: {d: (w, v) for ids, ws, vs in postings[order[0]].blocks() for d, w, v in zip(ids, ws, vs)}}
-    candidates = sorted(found[order[0]])
+    # The passages that hold every word, from passage numbers alone; then the positions of those
+    # only, from the blocks that hold them (a block keeps its positions apart).
+    weights = {order[0]: {d: w for ids, ws in postings[order[0]].blocks(values=False) for d, w in zip(ids, ws)}}
+    candidates = sorted(weights[order[0]])
     for text in order[1:]:
-        found[text] = {d: (w, v) for d, w, v in postings[text].picked(candidates)}
-        candidates = [d for d in candidates if d in found[text]]
+        weights[text] = dict(postings[text].picked(candidates, values=False))
+        candidates = [d for d in candidates if d in weights[text]]
+    positions = {}
+    for text in order:
+        postings[text].reset()
+        positions[text] = {d: v for d, _, v in postings[text].picked(candidates)}
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop
     scores: Scores = {}
     for docnum in candidates:
-        ends = decode(found[words[0]][docnum][1])
+        ends = decode(positions[words[0]][docnum])
         for text in words[1:]:
             if slop == 1:
                 follow = {end + 1 for end in ends}
-                ends = [p for p in decode(found[text][docnum][1]) if p in follow]
+                ends = [p for p in decode(positions[text][docnum]) if p in follow]
             else:
-                ends = [p for p in decode(found[text][docnum][1]) if any(0 < p - end <= slop for end in ends)]
+                ends = [p for p in decode(positions[text][docnum]) if any(0 < p - end <= slop for end in ends)]
             if not ends:
                 break
         else:
-            parts = [postings[text].scorer.weighed(docnum, found[text][docnum][0]) for text in words]
+            parts = [postings[text].scorer.weighed(docnum, weights[text][docnum]) for text in words]
             scores[docnum] = _tree_sum(parts) * q.boost
     return scores
 
