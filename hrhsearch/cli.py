@@ -309,14 +309,15 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
 def optimize(index: Path | None, wait: float) -> None:
     """Merge the index's segments into one.
 
-    Searches run faster after many incremental updates.
+    Searches run faster after many incremental updates. An index of hrhsearch 0.5 or earlier is
+    written again in this version's faster format.
 
     Example:
 
         hrhsearch optimize --index indexes/mine
     """
     before, after = hrhsearch.optimize(index=index, wait=wait)
-    click.echo(f"{before} segments merged into {after}." if before > after else f"Already {after} segment; nothing to do.")
+    click.echo(f"{before} segments merged into {after}." if before > after else f"{after} segment, in this version's format.")
 
 
 @main.command(name="eval")

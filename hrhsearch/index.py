@@ -269,6 +269,7 @@ class Index:
                     self._following_links(follow_links), check_existing=False)
             old = self.meta["generation"]
             self.meta.update(generation=new, updated=_now())
+            self.meta.pop("older_blocks", None)
             _write_meta(self.path, self.meta)
             _remove_stale_generations(self.path, keep={new, old})
         return report
@@ -276,8 +277,10 @@ class Index:
 
 def _claim(index: Index) -> None:
     """Mark an index this version's before writing to it: an older hrhsearch then says it cannot
-    read the index, instead of failing on blocks it does not know."""
+    read the index, instead of failing on blocks it does not know. Its segments written before
+    keep Whoosh's blocks (read as they are) until ``optimize`` rewrites them."""
     if index.meta.get("schema_version") != schema.SCHEMA_VERSION:
+        index.meta["older_blocks"] = True
         _write_meta(index.path, index.meta)
 
 
@@ -294,14 +297,17 @@ def _recorded_roots(index: Index) -> list[str]:
 
 def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
     """Merge the live generation's segments into one, which makes searches faster after many
-    incremental updates. Returns the segment counts (before, after)."""
+    incremental updates; one segment written by hrhsearch 0.5 or earlier is written again in
+    this version's blocks. Returns the segment counts (before, after)."""
     with WriteLock(index.path, wait=wait):
         index.meta = _read_meta(index.path)
         _claim(index)
         whoosh = index.whoosh()
         before = len(whoosh._segments())
-        if before > 1:
+        if before > 1 or (before and index.meta.get("older_blocks")):
             segments.writer(whoosh).commit(optimize=True)
+        if index.meta.pop("older_blocks", None):
+            _write_meta(index.path, index.meta)
         return before, len(index.whoosh()._segments())
 
 

@@ -363,3 +363,38 @@ def test_search_by_path_keeps_a_few_indexes_open_and_sees_their_changes(tiny_cor
         hrhsearch.build_index([tiny_corpus / "wisn.md"], index=tmp_path / f"other-{n}", jobs=1)
         assert titles(tmp_path / f"other-{n}", "wisn") == ["Workload"]
     assert tiny_index.absolute() not in hrhsearch._KEPT and len(hrhsearch._KEPT) == hrhsearch.KEPT_INDEXES
+
+
+def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny_corpus: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh.codec.whoosh3 import W3PostingsWriter
+
+    from hrhsearch import segments
+
+    def block_kinds(index: Path) -> set[bool]:
+        kinds = set()
+        with hrhsearch.open_index(index).searcher() as searcher:
+            for leaf, _ in searcher.leaf_searchers():
+                for field, text in leaf.reader().all_terms():
+                    raw = leaf.reader().postings(field, text)
+                    raw = getattr(raw, "child", raw)
+                    if isinstance(raw, segments.BlockPostings):
+                        kinds.add(bool(raw._compression & segments.SPLIT))
+        return kinds
+
+    index = tmp_path / "older"
+    with monkeypatch.context() as patched:  # hrhsearch 0.5 wrote Whoosh's own blocks, as schema 4
+        patched.setattr(segments.Codec, "postings_writer", lambda self, dbfile, byteids=False: W3PostingsWriter(
+            dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression, inlinelimit=1))
+        patched.setattr(schema, "SCHEMA_VERSION", 4)
+        hrhsearch.build_index([tiny_corpus], index=index, jobs=1)
+    assert block_kinds(index) == {False}
+    expected = titles(index, "nurses")
+    assert hrhsearch.optimize(index) == (1, 1)  # one segment, written again
+    assert block_kinds(index) == {True}
+    assert titles(index, "nurses") == expected
+    meta = json.loads((index / "hrhsearch.json").read_text())
+    assert meta["schema_version"] == 5 and "older_blocks" not in meta
+    files = sorted(os.listdir(hrhsearch.open_index(index).generation_path))
+    assert hrhsearch.optimize(index) == (1, 1)
+    assert sorted(os.listdir(hrhsearch.open_index(index).generation_path)) == files  # nothing left to rewrite
