@@ -13,7 +13,7 @@ import io
 import os
 import threading
 import zlib
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -225,31 +225,28 @@ class BlockPostings(W3LeafMatcher):
             yield self._ids[self._i :]
             self._next_block()
 
-    def picked(self, docs: list[int], values: bool = True) -> Iterator[tuple]:
-        """(document, weight, value), or (document, weight), of the postings of ``docs`` (sorted)
-        from here on, decoding only the blocks that hold one of them: a phrase reads a common word's
-        postings where its rarer words are."""
+    def picked(self, docs: list[int], values: bool = True) -> Iterator[tuple[list, list, list]]:
+        """(documents, weights, values) of each block from here on that holds some of ``docs``
+        (sorted), for those documents only; values are empty unless asked for. A phrase reads a
+        common word's postings where its rarer words are, and decodes no other block."""
         at, wanted = 0, len(docs)
         while at < wanted and self.is_active():
             if self._maxid < docs[at]:
                 self._next_block()
                 continue
+            end = bisect_right(docs, self._maxid, at)
             if self._ids is None:
                 self._read_ids()
-            ids, start = self._ids, self._i
-            while at < wanted and docs[at] <= self._maxid:
-                i = bisect_left(ids, docs[at], start)
-                if i < len(ids) and ids[i] == docs[at]:
-                    if self._weights is None:
-                        self._read_weights()
-                    if not values:
-                        yield docs[at], self._weights[i]
-                    else:
-                        if self._values is None:
-                            self._read_values()
-                        yield docs[at], self._weights[i], self._values[i]
-                    start = i + 1
-                at += 1
+            where = dict(zip(self._ids, range(len(self._ids))))
+            found = [where[d] for d in docs[at:end] if d in where]
+            at = end
+            if found:
+                if self._weights is None:
+                    self._read_weights()
+                if values and self._values is None:
+                    self._read_values()
+                ids, weights, vs = self._ids, self._weights, self._values
+                yield [ids[i] for i in found], [weights[i] for i in found], [vs[i] for i in found] if values else []
             self._next_block()
 
 

@@ -147,12 +147,12 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     weights = {order[0]: {d: w for ids, ws in postings[order[0]].blocks(values=False) for d, w in zip(ids, ws)}}
     candidates = sorted(weights[order[0]])
     for text in order[1:]:
-        weights[text] = dict(postings[text].picked(candidates, values=False))
+        weights[text] = {d: w for ds, ws, _ in postings[text].picked(candidates, values=False) for d, w in zip(ds, ws)}
         candidates = [d for d in candidates if d in weights[text]]
     positions = {}
     for text in order:
         postings[text].reset()
-        positions[text] = {d: v for d, _, v in postings[text].picked(candidates)}
+        positions[text] = {d: v for ds, _, vs in postings[text].picked(candidates) for d, v in zip(ds, vs)}
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop
     scores: Scores = {}
     for docnum in candidates:
