@@ -140,19 +140,7 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     postings = {text: _blocks(searcher.postings(q.fieldname, text, weighting=context.weighting)) for text in set(words)}
     if None in postings.values():
         return None
-    reader = searcher.reader()
-    order = sorted(postings, key=lambda text: reader.doc_frequency(q.fieldname, text))
-    # The passages that hold every word, from passage numbers alone; then the positions of those
-    # only, from the blocks that hold them (a block keeps its positions apart).
-    weights = {order[0]: {d: w for ids, ws in postings[order[0]].blocks(values=False) for d, w in zip(ids, ws)}}
-    candidates = sorted(weights[order[0]])
-    for text in order[1:]:
-        weights[text] = {d: w for ds, ws, _ in postings[text].picked(candidates, values=False) for d, w in zip(ds, ws)}
-        candidates = [d for d in candidates if d in weights[text]]
-    positions = {}
-    for text in order:
-        postings[text].reset()
-        positions[text] = {d: v for ds, _, vs in postings[text].picked(candidates) for d, v in zip(ds, vs)}
+    candidates, weights, positions = _holding_all(searcher.reader(), q.fieldname, postings)
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop
     scores: Scores = {}
     for docnum in candidates:
@@ -169,6 +157,22 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
             parts = [postings[text].scorer.weighed(docnum, weights[text][docnum]) for text in words]
             scores[docnum] = _tree_sum(parts) * q.boost
     return scores
+
+
+def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict, dict]:
+    """The passages that hold every word, read from passage numbers alone, rarest word first; then
+    each word's weight and encoded positions in them, from the blocks that hold them only."""
+    order = sorted(postings, key=lambda text: reader.doc_frequency(fieldname, text))
+    weights = {order[0]: {d: w for ids, ws in postings[order[0]].blocks(values=False) for d, w in zip(ids, ws)}}
+    candidates = sorted(weights[order[0]])
+    for text in order[1:]:
+        weights[text] = {d: w for ds, ws, _ in postings[text].picked(candidates, values=False) for d, w in zip(ds, ws)}
+        candidates = [d for d in candidates if d in weights[text]]
+    positions = {}
+    for text in order:
+        postings[text].reset()
+        positions[text] = {d: v for ds, _, vs in postings[text].picked(candidates) for d, v in zip(ds, vs)}
+    return candidates, weights, positions
 
 
 def _positions(value: bytes) -> list[int]:
