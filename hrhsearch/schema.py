@@ -13,9 +13,11 @@ rebuilt instead of returning wrong results.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from functools import lru_cache
 
-from whoosh import columns, fields
+from whoosh import columns, fields, formats
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -26,11 +28,13 @@ from whoosh.analysis import (
     StopFilter,
 )
 from whoosh.support.charset import accent_map
+from whoosh.system import _INT_SIZE, pack_uint
 
 # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets; 4: text
 # fields that take analysed postings, the ``published`` year term, segments in hrhsearch's codec;
-# 5: posting blocks with their positions apart (``segments.SplitPostingsWriter``). This version
-# reads 4 as well, whose blocks are Whoosh's own, and marks an index 5 before it writes to it.
+# 5: posting blocks with their positions apart (``segments.SplitPostingsWriter``), positions packed
+# (``PackedPositions``). This version reads 4 as well, whose blocks are Whoosh's own, and marks an
+# index 5 before it writes to it; an index keeps the positions of the schema it was created with.
 SCHEMA_VERSION = 5
 READABLE_VERSIONS = (4, 5)
 LANGUAGES = ("en", "fr", "es", "pt")
@@ -122,8 +126,32 @@ class Postings(tuple):
     analysed when the file is read, so that writing can take them as they are."""
 
 
+class PackedPositions(formats.Positions):
+    """Whoosh's ``Positions``, with a posting's positions stored after its count as 32-bit unsigned
+    integers, little-endian, instead of a pickle of the gaps between them: a phrase decodes each
+    candidate passage's positions, and unpickling them was most of its time."""
+
+    def encode(self, poslist) -> bytes:
+        packed = array("I", poslist)
+        if sys.byteorder == "big":
+            packed.byteswap()
+        return pack_uint(len(packed)) + packed.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        packed = array("I", valuestring[_INT_SIZE:])
+        if sys.byteorder == "big":
+            packed.byteswap()
+        return packed.tolist()
+
+
 class Text(fields.TEXT):
-    """Whoosh's TEXT field, which also takes ready ``Postings`` in place of a string."""
+    """Whoosh's TEXT field, which also takes ready ``Postings`` in place of a string, with packed
+    positions."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if type(self.format) is formats.Positions:
+            self.format = PackedPositions(field_boost=self.format.field_boost)
 
     def index(self, value, **kwargs):
         if isinstance(value, Postings):

@@ -367,6 +367,7 @@ def test_search_by_path_keeps_a_few_indexes_open_and_sees_their_changes(tiny_cor
 
 def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny_corpus: Path, tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh import formats as whoosh_formats
     from whoosh.codec.whoosh3 import W3PostingsWriter
 
     from hrhsearch import segments
@@ -387,12 +388,16 @@ def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny
         patched.setattr(segments.Codec, "postings_writer", lambda self, dbfile, byteids=False: W3PostingsWriter(
             dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression, inlinelimit=1))
         patched.setattr(schema, "SCHEMA_VERSION", 4)
+        patched.setattr(schema, "PackedPositions", whoosh_formats.Positions)  # and pickled positions
         hrhsearch.build_index([tiny_corpus], index=index, jobs=1)
     assert block_kinds(index) == {False}
-    expected = titles(index, "nurses")
+    expected, phrase = titles(index, "nurses"), titles(index, '"supportive supervision"')
+    assert phrase == ["Retention of Nurses"]
     assert hrhsearch.optimize(index) == (1, 1)  # one segment, written again
     assert block_kinds(index) == {True}
-    assert titles(index, "nurses") == expected
+    assert titles(index, "nurses") == expected and titles(index, '"supportive supervision"') == phrase
+    # the index keeps the schema it was created with, and its positions are read as they were written
+    assert type(hrhsearch.open_index(index).whoosh().schema["body_en"].format) is whoosh_formats.Positions
     meta = json.loads((index / "hrhsearch.json").read_text())
     assert meta["schema_version"] == 5 and "older_blocks" not in meta
     files = sorted(os.listdir(hrhsearch.open_index(index).generation_path))

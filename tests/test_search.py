@@ -378,6 +378,20 @@ def test_positions_decode_as_whoosh_decodes_them(positions: list[int]) -> None:
         assert termwise._positions(stored) == Positions().decode_positions(stored) == sorted(positions)
 
 
+@given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), max_size=60), st.floats(0.5, 3.0))
+def test_packed_positions_hold_what_whoosh_s_positions_hold(positions: list[int], boost: float) -> None:
+    from whoosh.formats import Positions
+
+    from hrhsearch.schema import PackedPositions
+
+    ours, whoosh_own = PackedPositions(field_boost=boost), Positions(field_boost=boost)
+    packed, pickled = ours.encode(sorted(positions)), whoosh_own.encode(sorted(positions))
+    assert ours.decode_positions(packed) == whoosh_own.decode_positions(pickled) == sorted(positions)
+    assert ours.decode_frequency(packed) == whoosh_own.decode_frequency(pickled) == len(positions)
+    assert ours.decode_weight(packed) == whoosh_own.decode_weight(pickled)
+    assert ours.decode_position_boosts(packed) == whoosh_own.decode_position_boosts(pickled)
+
+
 def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path) -> None:
     """Phrases are matched from their words' positions, reading a common word only in the blocks of
     postings where the rarer words are. Whoosh's own phrase matcher must agree on every passage
