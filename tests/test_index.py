@@ -332,23 +332,30 @@ def test_an_index_keeps_its_reader_between_searches_until_the_index_changes(tiny
 
 
 def test_threads_searching_one_index_each_get_their_own_reader(tiny_index: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
     from hrhsearch.searching import search
 
     opened = hrhsearch.open_index(tiny_index)
-    queries = ["nurses", "supervision", "sages-femmes", "recruitment", "capacitación"] * 8
+    queries = ["nurses", "supervision", "sages-femmes", "recruitment", "capacitación"] * 4
     expected = [[p.section_id for p in search(opened, q)] for q in queries]
+    found: dict[int, list] = {}
+    readers: dict[int, object] = {}
+    all_done = threading.Barrier(4, timeout=60)
 
-    def run(q: str) -> tuple[list[str], int]:
+    def run(n: int) -> None:
+        found[n] = [[p.section_id for p in search(opened, q)] for q in queries]
         with opened.searcher() as searcher:
-            reader = id(searcher.reader())
-        return [p.section_id for p in search(opened, q)], reader
+            readers[n] = searcher.reader()
+        all_done.wait()  # every thread's reader is alive until all have looked
 
-    with ThreadPoolExecutor(4) as pool:
-        found = list(pool.map(run, queries))
-    assert [ids for ids, _ in found] == expected
-    assert len({reader for _, reader in found}) > 1
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(found[n] == expected for n in range(4))
+    assert len({id(reader) for reader in readers.values()}) == 4
 
 
 def test_search_by_path_keeps_a_few_indexes_open_and_sees_their_changes(tiny_corpus: Path, tiny_index: Path,
