@@ -150,7 +150,7 @@ class SplitPostingsWriter(W3PostingsWriter):
         info = dumps((len(ids), ids[-1], self._maxweight, SPLIT | level,
                       length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
         length = len(info) + len(data)
-        self._postfile.write_int(-length if last else length)  # Whoosh marks the last block so
+        self._postfile.write_int(-length if last else length)  # a negative length ends the postings
         self._postfile.write(info)
         self._postfile.write(data)
         self._blockcount += 1
@@ -237,7 +237,7 @@ class BlockPostings(W3LeafMatcher):
             end = bisect_right(docs, self._maxid, at)
             if self._ids is None:
                 self._read_ids()
-            where = dict(zip(self._ids, range(len(self._ids))))
+            where = dict(zip(self._ids[self._i :], range(self._i, len(self._ids))))  # from here on
             found = [where[d] for d in docs[at:end] if d in where]
             at = end
             if found:
