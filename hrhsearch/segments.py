@@ -13,14 +13,14 @@ import io
 import os
 import threading
 import zlib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timezone
 from itertools import accumulate
 from pathlib import Path
 from pickle import dumps, loads
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import (
@@ -225,29 +225,72 @@ class BlockPostings(W3LeafMatcher):
             yield self._ids[self._i :]
             self._next_block()
 
-    def picked(self, docs: list[int], values: bool = True) -> Iterator[tuple[list, list, list]]:
-        """(documents, weights, values) of each block from here on that holds some of ``docs``
-        (sorted), for those documents only; values are empty unless asked for. A phrase reads a
-        common word's postings where its rarer words are, and decodes no other block."""
-        at, wanted = 0, len(docs)
-        while at < wanted and self.is_active():
-            if self._maxid < docs[at]:
+    def picked(self, docs: list[int] | None) -> Iterator[Picked]:
+        """The postings of each block from here on that holds some of ``docs`` (sorted), for those
+        documents only, or every posting if ``docs`` is None. A phrase reads a common word's
+        postings where its rarer words are, decodes no other block, and decodes positions only in
+        the blocks that still hold a candidate once every word is read."""
+        at, wanted = 0, len(docs) if docs is not None else 0
+        while (docs is None or at < wanted) and self.is_active():
+            if docs is not None and self._maxid < docs[at]:
                 self._next_block()
                 continue
-            end = bisect_right(docs, self._maxid, at)
             if self._ids is None:
                 self._read_ids()
-            where = dict(zip(self._ids[self._i :], range(self._i, len(self._ids))))  # from here on
-            found = [where[d] for d in docs[at:end] if d in where]
-            at = end
+            if docs is None:
+                found = range(self._i, len(self._ids))
+            else:
+                end = bisect_right(docs, self._maxid, at)
+                found = _found(self._ids, self._i, docs[at:end])
+                at = end
             if found:
                 if self._weights is None:
                     self._read_weights()
-                if values and self._values is None:
-                    self._read_values()
-                ids, weights, vs = self._ids, self._weights, self._values
-                yield [ids[i] for i in found], [weights[i] for i in found], [vs[i] for i in found] if values else []
+                yield Picked(self, found)
             self._next_block()
+
+
+def _found(ids: Sequence[int], start: int, wanted: list[int]) -> list[int]:
+    """Where ``wanted`` (sorted) stand in ``ids`` from ``start`` on: looked up one by one when they
+    are few, else through a table of the block."""
+    if len(wanted) * 8 < len(ids) - start:
+        found, at, size = [], start, len(ids)
+        for doc in wanted:
+            at = bisect_left(ids, doc, at)
+            if at == size:
+                break
+            if ids[at] == doc:
+                found.append(at)
+        return found
+    where = dict(zip(ids[start:], range(start, len(ids))))
+    return [where[doc] for doc in wanted if doc in where]
+
+
+class Picked:
+    """Some postings of one block: their documents and weights, and their values once asked for.
+    A split block keeps its values' bytes until then; any other is decoded as Whoosh decodes it."""
+
+    __slots__ = ("ids", "weights", "_found", "_values", "_rest", "_level")
+
+    def __init__(self, postings: BlockPostings, found: Sequence[int]) -> None:
+        ids, weights = postings._ids, postings._weights
+        self.ids = [ids[i] for i in found]
+        self.weights = [weights[i] for i in found]
+        self._found = found
+        fixed = postings._fixedsize
+        if postings._values is None and postings._compression & SPLIT and (fixed is None or fixed < 0):
+            self._values, self._rest, self._level = None, postings._rest, postings._compression & ~SPLIT
+        else:
+            if postings._values is None:
+                postings._read_values()
+            self._values, self._rest, self._level = postings._values, None, 0
+
+    def values(self) -> list:
+        if self._values is None:
+            self._values = _unpacked(self._rest, self._level)
+            self._rest = None
+        values = self._values
+        return [values[i] for i in self._found]
 
 
 class _Segment(W3Segment):

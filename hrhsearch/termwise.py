@@ -29,6 +29,7 @@ from .scoring import TableScorer
 from .segments import BlockPostings
 
 Scores = dict[int, float]  # document number in a segment -> score
+_NEXT = (1).__add__
 
 
 def search(searcher, q: query.Query, limit: int) -> Results:
@@ -142,36 +143,45 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
         return None
     candidates, weights, positions = _holding_all(searcher.reader(), q.fieldname, postings)
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop
+    first, later = positions[words[0]], [positions[text] for text in words[1:]]
+    weighed = [(postings[text].scorer.weighed, weights[text]) for text in words]
     scores: Scores = {}
     for docnum in candidates:
-        ends = decode(positions[words[0]][docnum])
-        for text in words[1:]:
+        ends = decode(first[docnum])
+        for held in later:
             if slop == 1:
-                follow = {end + 1 for end in ends}
-                ends = [p for p in decode(positions[text][docnum]) if p in follow]
+                ends = set(map(_NEXT, ends)).intersection(decode(held[docnum]))
             else:
-                ends = [p for p in decode(positions[text][docnum]) if any(0 < p - end <= slop for end in ends)]
+                ends = [p for p in decode(held[docnum]) if any(0 < p - end <= slop for end in ends)]
             if not ends:
                 break
         else:
-            parts = [postings[text].scorer.weighed(docnum, weights[text][docnum]) for text in words]
-            scores[docnum] = _tree_sum(parts) * q.boost
+            scores[docnum] = _tree_sum([weigh(docnum, found[docnum]) for weigh, found in weighed]) * q.boost
     return scores
 
 
 def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict, dict]:
     """The passages that hold every word, read from passage numbers alone, rarest word first; then
-    each word's weight and encoded positions in them, from the blocks that hold them only."""
+    each word's weight and encoded positions in them, from the blocks that still hold one."""
     order = sorted(postings, key=lambda text: reader.doc_frequency(fieldname, text))
-    weights = {order[0]: {d: w for ids, ws in postings[order[0]].blocks(values=False) for d, w in zip(ids, ws)}}
-    candidates = sorted(weights[order[0]])
+    picked = {order[0]: list(postings[order[0]].picked(None))}
+    candidates = [doc for block in picked[order[0]] for doc in block.ids]
     for text in order[1:]:
-        weights[text] = {d: w for ds, ws, _ in postings[text].picked(candidates, values=False) for d, w in zip(ds, ws)}
-        candidates = [d for d in candidates if d in weights[text]]
-    positions = {}
+        picked[text] = list(postings[text].picked(candidates))
+        held = set().union(*(block.ids for block in picked[text]))
+        candidates = [doc for doc in candidates if doc in held]
+    kept = set(candidates)
+    weights: dict[bytes, dict[int, float]] = {}
+    positions: dict[bytes, dict[int, bytes]] = {}
     for text in order:
-        postings[text].reset()
-        positions[text] = {d: v for ds, _, vs in postings[text].picked(candidates) for d, v in zip(ds, vs)}
+        weights[text], positions[text] = {}, {}
+        for block in picked[text]:
+            if kept.isdisjoint(block.ids):
+                continue
+            for doc, weight, value in zip(block.ids, block.weights, block.values()):
+                if doc in kept:
+                    weights[text][doc] = weight
+                    positions[text][doc] = value
     return candidates, weights, positions
 
 

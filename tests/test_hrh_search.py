@@ -15,7 +15,7 @@ import hrhsearch
 from hrhsearch import expansion
 from hrhsearch.cli import main
 from hrhsearch.errors import QueryError
-from hrhsearch.segments import BlockPostings, SplitPostingsWriter
+from hrhsearch.segments import BlockPostings, SplitPostingsWriter, _found
 
 from .labelled.measure import HERE
 
@@ -371,8 +371,10 @@ def _all_postings(matcher) -> list[tuple[int, float, bytes]]:
     return found
 
 
-def _read_back(folder: Path, writer_class, reader_class, format_, postings: list, level: int = 3) -> list:
-    """``postings`` written by ``writer_class`` in blocks of 128, read by ``reader_class``."""
+def _read_back(folder: Path, writer_class, reader_class, format_, postings: list, level: int = 3,
+               wanted: list[int] | None = None) -> list:
+    """``postings`` written by ``writer_class`` in blocks of 128, read by ``reader_class``; what
+    ``BlockPostings.picked`` gives for the ``wanted`` documents is checked too."""
     from whoosh.codec.whoosh3 import W3TermInfo
     from whoosh.filedb.filestore import FileStorage
 
@@ -392,20 +394,45 @@ def _read_back(folder: Path, writer_class, reader_class, format_, postings: list
             blocks = [len(ids) for ids, _ in reader.blocks(values=False)]
             assert blocks == [len(postings[i:i + 128]) for i in range(0, len(postings), 128)]
             assert reader._data[2] is None and reader._rest
+        if reader_class is BlockPostings:
+            reader.reset()
+            every = [(d, w, v) for block in reader.picked(None) for d, w, v in zip(block.ids, block.weights, block.values())]
+            assert every == found
+            if wanted is not None:
+                reader.reset()
+                picked = [(d, w, v) for block in reader.picked(wanted) for d, w, v in zip(block.ids, block.weights, block.values())]
+                assert picked == [p for p in found if p[0] in set(wanted)]
     return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 3000), max_size=300, unique=True), st.integers(0, 300), st.data())
+def test_picking_finds_each_wanted_document_where_it_stands(ids, start, data) -> None:
+    """A phrase's candidates are looked up in a block one by one when they are few, else through a
+    table of the block: either way every wanted document from ``start`` on is found, once, in order,
+    and no document that is not there."""
+    ids = tuple(sorted(ids))
+    start = min(start, len(ids))
+    held = data.draw(st.lists(st.sampled_from(ids), max_size=40) if ids else st.just([]))
+    held += ids[-1:] if data.draw(st.booleans()) else []  # the block's last document
+    absent = data.draw(st.lists(st.integers(0, 3000).filter(lambda d: d not in ids), max_size=5))
+    wanted = sorted(set(held) | set(absent))
+    assert _found(ids, start, wanted) == [i for i in range(start, len(ids)) if ids[i] in set(wanted)]
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 4), st.lists(st.integers(0, 5000), min_size=1, max_size=6)), min_size=1, max_size=400),
-       st.sampled_from([0, 3]))
-def test_split_blocks_hold_what_whoosh_s_blocks_hold(tmp_path_factory, postings, level) -> None:
+       st.sampled_from([0, 3]), st.integers(1, 40), st.integers(0, 3))
+def test_split_blocks_hold_what_whoosh_s_blocks_hold(tmp_path_factory, postings, level, every, missing) -> None:
     """Postings across several blocks, compressed or not: numbers, weights and positions read back
     the same from hrhsearch's split blocks as from Whoosh's, and decoding a block's numbers and
-    weights leaves its positions undecoded."""
+    weights leaves its positions undecoded. Picking some documents' postings, few or many in a
+    block, some of them absent, gives those postings and no others."""
     from whoosh.formats import Positions
 
     format_ = Positions()
     items = [(n * 3, float(w), format_.encode(sorted(set(ps)))) for n, (w, ps) in enumerate(postings)]
+    wanted = sorted({n * 3 for n in range(0, len(items), every)} | {n * 3 + 1 for n in range(0, len(items), every * 7)[:missing]})
     folder = tmp_path_factory.mktemp("blocks")
-    assert _read_back(folder, W3PostingsWriter, BlockPostings, format_, items, level) == items
-    assert _read_back(folder, SplitPostingsWriter, BlockPostings, format_, items, level) == items
+    assert _read_back(folder, W3PostingsWriter, BlockPostings, format_, items, level, wanted) == items
+    assert _read_back(folder, SplitPostingsWriter, BlockPostings, format_, items, level, wanted) == items
