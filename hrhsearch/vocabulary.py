@@ -31,6 +31,8 @@ def load_yaml(name: str):
 
 def fold(text: str) -> str:
     """Lower case without accents, for comparing names a user typed with names in the data."""
+    if text.isascii():
+        return text.casefold().strip()  # what the rest would give, sooner
     decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
@@ -83,6 +85,12 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
 
 
 @lru_cache(maxsize=512)
+def _folded_words(text: str) -> set[str]:
+    """The case-folded words of ``text``, as ``_folded_tokens`` gives them, without their places."""
+    return set(map(str.casefold, _TOKEN.findall(text.replace("\u2019", "'"))))
+
+
+@lru_cache(maxsize=512)
 def _folded_tokens(text: str) -> tuple[tuple[str, int, int, str], ...]:
     """(word, start, end, word case-folded): the country, publisher and region matchers read the
     same cover lines and passages, so each text is cut into words once."""
@@ -112,19 +120,21 @@ class Matcher:
             else:
                 table = self._loose if name[:1].islower() else self._proper
                 table.setdefault(tuple(w.casefold() for w in words), owner)
-        self._starts = {key[0].casefold() for key in (*self._exact, *self._proper, *self._loose)}
+        starts = {key[0].casefold() for key in (*self._exact, *self._proper, *self._loose)}
+        # The words a name can start with, and their plurals as ``_singulars`` undoes them.
+        self._starts = frozenset(starts | {w + "s" for w in starts if len(w) > 2} | {w + "es" for w in starts if len(w) > 2})
         self._longest = max(map(len, [*self._exact, *self._proper, *self._loose]), default=1)
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(owner, start, end) of every match, in text order, never overlapping."""
-        tokens = _folded_tokens(text)
         found: list[tuple[str, int, int]] = []
         starts = self._starts
+        if starts.isdisjoint(_folded_words(text)):
+            return found  # most texts: no word can start a name
+        tokens = _folded_tokens(text)
         i = 0
         while i < len(tokens):
-            folded = tokens[i][3]
-            could = folded in starts or (folded.endswith("s") and any(w in starts for w in _singulars(folded)))
-            hit = self._match_at(tokens, i) if could else None
+            hit = self._match_at(tokens, i) if tokens[i][3] in starts else None
             if hit:
                 owner, n = hit
                 found.append((owner, tokens[i][1], tokens[i + n - 1][2]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hrhsearch import vocabulary
 from hrhsearch.metadata import describe
@@ -46,6 +48,44 @@ def test_names_match_whole_words_and_acronyms_keep_their_case() -> None:
     assert find("Nigerian and Nigerien") == [("Nigeria", 0, 8), ("Niger", 13, 21)]
     assert find("let us go to the uk") == []  # "us", "uk": words, not the acronyms
     assert find("Papua New Guinea")[0][0] == "Papua New Guinea"  # not Guinea
+
+
+def _every_name() -> list[str]:
+    names = [n for c in vocabulary.countries() for n in (c.name, *c.names, *c.adjectives)]
+    return names + [v for o in vocabulary.organisations() for v in o.variants]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_every_name()), st.sampled_from(["", "s", "es"]),
+                          st.sampled_from([str, str.upper, str.lower, lambda n: n.replace("'", "\u2019")]),
+                          st.sampled_from([" ", ", the ", " of ", " d\u2019", "\n", " and-"])), max_size=6))
+def test_a_matcher_finds_what_trying_every_word_finds(pieces) -> None:
+    """A matcher only tries the words that can start a name, and skips a text without any: names
+    in any case, with plural endings and curly apostrophes, are found just as a try at every word
+    finds them."""
+    text = "".join(case(name) + plural + glue for name, plural, case, glue in pieces)
+    for matcher in (vocabulary.country_matcher(), vocabulary.organisation_matcher(), vocabulary.region_matcher()):
+        tokens, found, i = vocabulary._folded_tokens(text), [], 0
+        while i < len(tokens):
+            hit = matcher._match_at(tokens, i)
+            if hit:
+                found.append((hit[0], tokens[i][1], tokens[i + hit[1] - 1][2]))
+            i += hit[1] if hit else 1
+        assert matcher.find(text) == found
+
+
+@given(st.text(max_size=40))
+def test_folding_drops_accents_and_case_ascii_or_not(text: str) -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    assert vocabulary.fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    assert vocabulary.fold(text.encode("ascii", "ignore").decode()) == text.encode("ascii", "ignore").decode().casefold().strip()
+
+
+def test_a_text_naming_only_a_name_with_a_curly_apostrophe_is_not_skipped() -> None:
+    text = "President\u2019s Emergency Plan for AIDS Relief"
+    assert vocabulary.organisation_matcher().find(text) == [("PEPFAR", 0, len(text))]
 
 
 def test_filter_values_resolve_in_any_language() -> None:
