@@ -74,13 +74,12 @@ def test_a_matcher_finds_what_trying_every_word_finds(pieces) -> None:
         assert matcher.find(text) == found
 
 
-@given(st.text(max_size=40))
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40))
 def test_folding_drops_accents_and_case_ascii_or_not(text: str) -> None:
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
     assert vocabulary.fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-    assert vocabulary.fold(text.encode("ascii", "ignore").decode()) == text.encode("ascii", "ignore").decode().casefold().strip()
 
 
 def test_a_text_naming_only_a_name_with_a_curly_apostrophe_is_not_skipped() -> None:
