@@ -123,7 +123,8 @@ def stems(language: str, text: str) -> tuple[str, ...]:
 
 class Postings(tuple):
     """A text field's postings, ``(term bytes, frequency, weight, encoded positions)`` per word,
-    analysed when the file is read, so that writing can take them as they are."""
+    analysed when the file is read, so that writing can take them as they are. The positions are
+    packed (``PackedPositions``), as this version's schema packs them."""
 
 
 class PackedPositions(formats.Positions):
@@ -155,6 +156,11 @@ class Text(fields.TEXT):
 
     def index(self, value, **kwargs):
         if isinstance(value, Postings):
+            if type(self.format) is formats.Positions:
+                # A field of an index created before positions were packed: ``analysed`` packed
+                # them, and this field's readers unpickle them.
+                unpack, pack = PackedPositions().decode_positions, self.format.encode
+                return ((text, freq, weight, pack(unpack(value))) for text, freq, weight, value in value)
             return iter(value)
         return super().index(value, **kwargs)
 

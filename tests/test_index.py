@@ -410,3 +410,23 @@ def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny
     files = sorted(os.listdir(hrhsearch.open_index(index).generation_path))
     assert hrhsearch.optimize(index) == (1, 1)
     assert sorted(os.listdir(hrhsearch.open_index(index).generation_path)) == files  # nothing left to rewrite
+
+
+def test_files_added_to_an_index_with_pickled_positions_are_found_by_phrases(tiny_corpus: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index created before positions were packed keeps pickling them: the passages this version
+    adds to it are written with its own positions, and phrases find them."""
+    from whoosh import formats as whoosh_formats
+
+    index = tmp_path / "older"
+    with monkeypatch.context() as patched:
+        patched.setattr(schema, "PackedPositions", whoosh_formats.Positions)
+        hrhsearch.build_index([tiny_corpus], index=index, jobs=1)
+    (tiny_corpus / "surgeons.md").write_text("# Surgeons\n\nLocum cover keeps orthopaedic surgeons in district hospitals.\n",
+                                             "utf-8")
+    report = hrhsearch.build_index([tiny_corpus], index=index, jobs=1)
+    assert report.added == 1 and report.ok
+    assert type(hrhsearch.open_index(index).whoosh().schema["body_en"].format) is whoosh_formats.Positions
+    assert titles(index, '"locum cover"') == titles(index, '"orthopaedic surgeons"') == ["Surgeons"]
+    assert titles(index, '"surgeons orthopaedic"') == []
+    assert titles(index, '"supportive supervision"') == ["Retention of Nurses"]
