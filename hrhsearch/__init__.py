@@ -71,7 +71,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__version__ = "0.6.0"
+__version__ = "0.6.1"
 
 __all__ = [
     "Block",
