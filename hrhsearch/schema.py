@@ -160,7 +160,7 @@ class Text(fields.TEXT):
                 # A field of an index created before positions were packed: ``analysed`` packed
                 # them, and this field's readers unpickle them.
                 unpack, pack = PackedPositions().decode_positions, self.format.encode
-                return ((text, freq, weight, pack(unpack(value))) for text, freq, weight, value in value)
+                return ((text, freq, weight, pack(unpack(encoded))) for text, freq, weight, encoded in value)
             return iter(value)
         return super().index(value, **kwargs)
 

@@ -180,21 +180,25 @@ class BlockPostings(W3LeafMatcher):
         ids = self._data[0]
         self._ids = ids if self._byteids else tuple(accumulate(ids))
 
+    @property
+    def _level(self) -> int:
+        """A split block's compression level: its compression byte without the ``SPLIT`` mark."""
+        return self._compression & ~SPLIT
+
     def _read_data(self) -> None:
         """A split block's first part; its values wait until something asks for them."""
         if not self._compression & SPLIT:
             return super()._read_data()
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         cut = _INT_SIZE + unpack_uint(data[:_INT_SIZE])[0]
-        level = self._compression & ~SPLIT
-        self._data = (*_unpacked(data[_INT_SIZE:cut], level), None)
+        self._data = (*_unpacked(data[_INT_SIZE:cut], self._level), None)
         self._rest = data[cut:]
 
     def _read_values(self) -> None:
         if self._data is None:
             self._read_data()
         if self._compression & SPLIT and self._rest is not None:
-            self._data = (*self._data[:2], _unpacked(self._rest, self._compression & ~SPLIT))
+            self._data = (*self._data[:2], _unpacked(self._rest, self._level))
             self._rest = None
         super()._read_values()
 
@@ -279,7 +283,7 @@ class Picked:
         self._found = found
         fixed = postings._fixedsize
         if postings._values is None and postings._compression & SPLIT and (fixed is None or fixed < 0):
-            self._values, self._rest, self._level = None, postings._rest, postings._compression & ~SPLIT
+            self._values, self._rest, self._level = None, postings._rest, postings._level
         else:
             if postings._values is None:
                 postings._read_values()

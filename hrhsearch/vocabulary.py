@@ -85,9 +85,9 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
 
 
 @lru_cache(maxsize=512)
-def _folded_words(text: str) -> set[str]:
+def _folded_words(text: str) -> frozenset[str]:
     """The case-folded words of ``text``, as ``_folded_tokens`` gives them, without their places."""
-    return set(map(str.casefold, _TOKEN.findall(text.replace("\u2019", "'"))))
+    return frozenset(map(str.casefold, _TOKEN.findall(text.replace("\u2019", "'"))))
 
 
 @lru_cache(maxsize=512)
