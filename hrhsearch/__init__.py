@@ -30,29 +30,24 @@ from .errors import (
     QueryError,
     UnsupportedFormat,
 )
-from .records import Block, Document, Limits, Metadata, Passage, Ranking, Section
+from .records import Limits, Passage, Ranking
 
 if TYPE_CHECKING:
+    from .documents import Block, Document, Metadata, Section
     from .evaluation import Evaluation
     from .expansion import Expansion
     from .facets import FacetValue, Filters
-    from .index import (
-        FileProblem,
-        Index,
-        IndexReport,
-        Progress,
-        Stats,
-        create_index,
-        open_index,
-    )
+    from .index import Index, Progress, create_index, open_index
+    from .reports import FileProblem, IndexReport, Stats
     from .searching import Results
 
 # Imported on first use, so that ``import hrhsearch`` stays light: the command line sets up its
 # process before Whoosh is loaded (see ``__main__``), and the index builder is not needed to search.
 _LAZY = {
-    "DEFAULT_MEASURES": "evaluation", "DEPTH": "evaluation", "Evaluation": "evaluation",
+    "Block": "documents", "Document": "documents", "Metadata": "documents", "Section": "documents",
+    "DEFAULT_MEASURES": "records", "DEPTH": "records", "Evaluation": "evaluation",
     "Expansion": "expansion", "FacetValue": "facets", "Filters": "facets",
-    "FileProblem": "index", "Index": "index", "IndexReport": "index", "Progress": "index", "Stats": "index",
+    "FileProblem": "reports", "IndexReport": "reports", "Stats": "reports", "Index": "index", "Progress": "index",
     "create_index": "index", "open_index": "index", "Results": "searching",
 }
 

@@ -11,16 +11,19 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 import hrhsearch
 
 from .errors import HrhsearchError
-from .evaluation import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Evaluation
-from .index import IndexReport, Stats
-from .records import HEAD_BOOST, K1, B, Limits, Passage, Ranking
-from .searching import Results
+from .records import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, HEAD_BOOST, K1, B, Limits, Passage, Ranking
+
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
+    from .reports import IndexReport, Stats
+    from .searching import Results
 
 EXIT_FILES_FAILED = 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a closed pipe

@@ -21,13 +21,10 @@ from pathlib import Path
 
 from .errors import EvaluationError, QueryError
 from .index import Index
-from .records import Ranking
+from .records import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, Ranking
 from .searching import rank
 
-DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
 ALIASES = {"MAP": "AP", "MRR": "RR", "NDCG@10": "nDCG@10"}
-DOCID_KINDS = ("stem", "name", "path")
-DEPTH = 1000
 
 Run = dict[str, list[tuple[str, float]]]  # topic id -> (document id, score), best first
 

@@ -17,9 +17,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from whoosh import index as whoosh_index
 
@@ -32,9 +31,11 @@ from .errors import (
     UnsupportedFormat,
 )
 from .lock import WriteLock
-from .records import Limits, Ranking
+from .records import MAX_WORDS, Limits, Ranking
+
+if TYPE_CHECKING:
+    from .reports import FileProblem, IndexReport, Stats
 from .scoring import BM25
-from .sections import MAX_WORDS
 
 META = "hrhsearch.json"
 # A long run commits about this often, so that a killed run keeps what it wrote before. Each commit
@@ -44,48 +45,6 @@ COMMIT_SECONDS = 60.0
 MERGE_FACTOR = 10  # segments of one size tier that are merged into one
 OPEN_ATTEMPTS = 5
 MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS = 30, 5000
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    path: str
-    reason: str
-
-
-@dataclass
-class IndexReport:
-    """What an ``update`` or ``rebuild`` did. ``failed`` files were not indexed; see their reasons."""
-
-    index: str
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    sections: int = 0
-    skipped: list[FileProblem] = field(default_factory=list)
-    failed: list[FileProblem] = field(default_factory=list)
-    warnings: list[FileProblem] = field(default_factory=list)  # indexed, but with parts unreadable
-    notices: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-@dataclass(frozen=True)
-class Stats:
-    index: str
-    schema_version: int
-    generation: str
-    documents: int
-    sections: int
-    documents_by_format: dict[str, int]
-    sections_by_format: dict[str, int]
-    sections_by_language: dict[str, int]
-    roots: tuple[str, ...]
-    updated: str
-    size_bytes: int
 
 
 # Called after each file that had to be read: (files done, files to do, path).
@@ -194,6 +153,8 @@ class Index:
             return {fields["path"]: fields for fields in searcher.documents(kind=schema.DOCUMENT)}
 
     def stats(self) -> Stats:
+        from .reports import Stats  # a search never needs the reports
+
         by_format: Counter[str] = Counter()
         docs_by_format: Counter[str] = Counter()
         by_language: Counter[str] = Counter()
@@ -237,6 +198,8 @@ class Index:
         once (default: one per core this process may use). Symbolic links inside the folders are
         skipped unless ``follow_links``; an index once built with it keeps following links, in
         updates and rebuilds alike."""
+        from .reports import IndexReport
+
         with WriteLock(self.path, wait=wait) as lock:
             report = IndexReport(index=str(self.path), notices=self.notices + lock.notices)
             self.notices = []
@@ -254,6 +217,8 @@ class Index:
                 limits: Limits = Limits(), follow_links: bool = False, passage_words: int | None = None) -> IndexReport:
         """Re-index every recorded source root into a new generation, then switch to it; with
         ``passage_words``, cut passages to that size from now on."""
+        from .reports import IndexReport
+
         with WriteLock(self.path, wait=wait) as lock:
             self.meta = _read_meta(self.path, any_version=True)
             if passage_words:
@@ -418,6 +383,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
             jobs: int | None, progress: Progress | None, limits: Limits, follow_links: bool,
             check_existing: bool = True) -> None:
     from .ingest import is_supported
+    from .reports import FileProblem
     from .workers import Task, Workers  # searching never needs them
 
     started = time.perf_counter()

@@ -25,7 +25,7 @@ from datetime import date
 from functools import lru_cache
 
 from . import vocabulary
-from .records import Document, Metadata, Section
+from .documents import Document, Metadata, Section
 
 FRONT_WORDS = 600  # the opening of a file without pages that stands in for its front matter
 FRONT_PAGES = 2

@@ -1,76 +1,13 @@
-"""The records that flow between stages: ingest -> sections -> index -> search.
-
-``Document`` is what an ingestor reads out of one file: a title and a flat run of ``Block`` s
-(headings and paragraphs, each with its page where the format has pages). ``Section`` is one
-indexed passage. ``Passage`` is a ``Section`` found by a search, with its score and snippet.
-``asdict(passage)`` is the JSON shape the CLI prints, so field names here are a public contract.
-``Ranking`` (BM25's knobs) and ``Limits`` (per-file limits of indexing) are settings that callers
-pass in; they live here so that naming them does not load the modules that use them.
+"""What callers get back and pass in: ``Passage``, a passage found by a search, with its score and
+snippet, and the settings ``Ranking`` (BM25's knobs), ``Limits`` (per-file limits of indexing) and
+``MAX_WORDS`` (the longest passage). ``asdict(passage)`` is the JSON shape the CLI prints, so field
+names here are a public contract. The settings live here so that naming them does not load the
+modules that use them; the records of indexing are in ``documents``, which a search never loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class Block:
-    """A heading (``level`` 1-6) or a paragraph (``level`` 0) of a document."""
-
-    text: str
-    level: int = 0
-    page: int | None = None
-
-    @property
-    def is_heading(self) -> bool:
-        return self.level > 0
-
-
-@dataclass(frozen=True)
-class Document:
-    path: str
-    format: str
-    title: str
-    blocks: tuple[Block, ...]
-    pages: int | None = None
-    year: int | None = None
-    author: str = ""  # or publisher: who the file's own metadata says wrote it
-    url: str = ""  # where the document was published, when its metadata says
-    warnings: tuple[str, ...] = ()  # parts that could not be read, e.g. one damaged PDF page
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """A document's catalogue record, read from its own text (see ``metadata``)."""
-
-    organisations: tuple[str, ...] = ()
-    year: int | None = None
-    countries: tuple[str, ...] = ()  # the main ones, most named first
-    mentions: tuple[tuple[str, float], ...] = ()  # every country named, with its weight
-    regions: tuple[str, ...] = ()  # WHO regions: AFRO, AMRO, SEARO, EURO, EMRO, WPRO
-    doc_type: str = ""  # a key of data/doctypes.yaml: strategy, policy, assessment, ...
-
-
-@dataclass(frozen=True)
-class Section:
-    """One searchable passage of a document, with everything needed to cite it."""
-
-    section_id: str
-    doc_id: str
-    path: str
-    format: str
-    title: str
-    heading: tuple[str, ...]
-    text: str
-    language: str
-    position: int
-    page_start: int | None = None
-    page_end: int | None = None
-    year: int | None = None
-    organisations: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()  # the document's main countries, then those this passage names
-    regions: tuple[str, ...] = ()
-    doc_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +35,8 @@ class Passage:
     citation: str = ""
 
 
+MAX_WORDS = 300  # words in a passage, unless the index was built with other passage_words
+
 K1 = 1.2
 B = 0.75
 HEAD_BOOST = 0.3
@@ -112,6 +51,13 @@ class Ranking:
     k1: float = K1
     b: float = B
     head_boost: float = HEAD_BOOST
+
+
+# What ``evaluate`` measures by default, how a judged document id names a file, and how many
+# documents it ranks per topic.
+DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
+DOCID_KINDS = ("stem", "name", "path")
+DEPTH = 1000
 
 
 @dataclass(frozen=True)

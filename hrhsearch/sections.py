@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from . import language
-from .records import Block, Document, Section
+from .documents import Block, Document, Section
+from .records import MAX_WORDS
 
-MAX_WORDS = 300
 MIN_WORDS = 100
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[\"'(\[«¿¡]?[A-ZÀ-ÖØ-Þ0-9])")
 

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from itertools import accumulate
 from pathlib import Path
 from pickle import dumps, loads
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import (
@@ -44,7 +44,9 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from . import schema
-from .records import Metadata, Section
+
+if TYPE_CHECKING:
+    from .documents import Metadata, Section
 
 # Whoosh's estimate of the postings the writers hold before they finish a segment, shared by the
 # worker processes; its estimate is low, and the largest process peaked under 300 MB while indexing
@@ -582,7 +584,7 @@ def buffer_full(writer: SegmentWriter) -> bool:
 
 
 def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int, size: int, sections: list[Section],
-                   record: Metadata = Metadata(), postings: tuple[dict, ...] = ()) -> None:
+                   record: Metadata, postings: tuple[dict, ...] = ()) -> None:
     """A file's passages and its record (size, mtime and root, so that updates can tell what changed)."""
     first = sections[0]
     languages = Counter(s.language for s in sections)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .documents import Metadata, Section
 from .errors import ExtractionError, HrhsearchError
-from .records import Limits, Metadata, Section
+from .records import MAX_WORDS, Limits
 from .schema import Postings
-from .sections import MAX_WORDS
 
 if TYPE_CHECKING:  # multiprocessing is imported when workers start: searching never needs it
     from multiprocessing.connection import Connection

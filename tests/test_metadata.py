@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hrhsearch import vocabulary
 from hrhsearch.metadata import describe
-from hrhsearch.records import Block, Document
+from hrhsearch.documents import Block, Document
 from hrhsearch.sections import split
 
 from .conftest import SHARED

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hrhsearch.ingest import extract
-from hrhsearch.records import Block, Document
+from hrhsearch.documents import Block, Document
 from hrhsearch.sections import MAX_WORDS, split
 
 from .conftest import CORPUS

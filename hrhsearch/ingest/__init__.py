@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import EmptyDocument, ExtractionError, UnsupportedFormat
-from ..records import Document
+from ..documents import Document
 from . import html, markdown, pdf, rst, text
 
 Extractor = Callable[[Path], Document]

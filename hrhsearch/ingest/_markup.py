@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ..records import Block, Document
+from ..documents import Block, Document
 from ._text import clean, decode, reflow
 from .text import has_html, strip_fragments
 

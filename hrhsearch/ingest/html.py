@@ -10,7 +10,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ..records import Block, Document
+from ..documents import Block, Document
 from ._text import clean, decode, reflow
 
 _DROPPED = frozenset({"script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "object", "head"})

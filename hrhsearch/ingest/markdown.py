@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..records import Document
+from ..documents import Document
 from ._markup import document, front_matter, markdown_blocks, read
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EmptyDocument, ExtractionError
-from ..records import Block, Document
+from ..documents import Block, Document
 from ._text import clean, dehyphenate, is_bullet
 
 _JUNK_TITLE = re.compile(r"^(untitled|microsoft word\b|document\d*$|.*\.(docx?|pdf|indd|qxd)$)", re.I)

@@ -10,7 +10,7 @@ import html
 import re
 from pathlib import Path
 
-from ..records import Block, Document
+from ..documents import Block, Document
 from ._text import clean, decode, looks_like_heading, reflow
 from .html import parse_html
 
