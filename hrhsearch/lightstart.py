@@ -8,25 +8,39 @@ when hrhsearch is imported as a library.
   query), which compiles hundreds of regular expressions;
 - ``whoosh.analysis`` imports the Porter stemmer and the double metaphone (``stem``,
   ``double_metaphone``) as defaults of filters that hrhsearch's analyzers give other stemmers
-  or do not use; each compiles a dozen regular expressions.
+  or do not use; each compiles a dozen regular expressions;
+- ``whoosh.fields`` imports ``whoosh.util.times`` (and so ``calendar``) for date fields, which
+  hrhsearch's schema does not have;
+- the first stemmer Whoosh makes loads all 14 of its Snowball languages; hrhsearch's fields
+  use four.
 
 The first three were about 40% of the time it took to import what a search needs
 (benchmarks/README.md, "Where the time goes"). Whoosh gets the names it imports from the stand-ins. Calling one of them, or
 asking a stand-in for anything else, loads the real module and hands the call to it, so code that
 needs these modules still works.
+
+One stand-in is not a deferral: ``hashlib`` loads OpenSSL (about 2% of a whole search) for the
+md5 that Whoosh hashes its term tables' keys with, and the expansion cache's sha256. CPython's own
+``_md5`` and ``_sha256`` give the same digests; anything else asked of ``hashlib`` loads the real one.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from importlib import import_module
 
 # Each module, and the functions Whoosh imports from it by name.
 FORWARDED = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",),
-             "whoosh.lang.porter": ("stem",), "whoosh.lang.dmetaphone": ("double_metaphone",)}
+             "whoosh.lang.porter": ("stem",), "whoosh.lang.dmetaphone": ("double_metaphone",),
+             "whoosh.util.times": ("datetime_to_long", "long_to_datetime")}
+SNOWBALL = "whoosh.lang.snowball"
+# The stemmers of hrhsearch's languages, by Whoosh's module and class names.
+OWN_STEMMERS = {"en": ("english", "EnglishStemmer"), "fr": ("french", "FrenchStemmer"),
+                "es": ("spanish", "SpanishStemmer"), "pt": ("portugese", "PortugueseStemmer")}
 
 
 class _StandIn(types.ModuleType):
@@ -54,6 +68,45 @@ def _forwarding(module: str, name: str) -> Callable:
     return forward
 
 
+class _Stemmers(Mapping):
+    """Whoosh's ``snowball.classes`` (language code -> stemmer class), loading only the module of
+    the language asked for, and all of them for a language hrhsearch does not index."""
+
+    def __getitem__(self, code: str) -> type:
+        if code in OWN_STEMMERS:
+            module, name = OWN_STEMMERS[code]
+            return getattr(import_module(f"{SNOWBALL}.{module}"), name)
+        return _real(SNOWBALL).classes[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in OWN_STEMMERS or code in _real(SNOWBALL).classes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_real(SNOWBALL).classes)
+
+    def __len__(self) -> int:
+        return len(_real(SNOWBALL).classes)
+
+
+def _snowball() -> _StandIn:
+    stand_in = _StandIn(SNOWBALL)
+    stand_in.classes = _Stemmers()
+    # A package's path, so that its language modules are found beside the stand-in.
+    stand_in.__path__ = [os.path.join(path, "snowball") for path in import_module("whoosh.lang").__path__]
+    return stand_in
+
+
+def _hashlib() -> _StandIn | None:
+    try:
+        from _md5 import md5
+        from _sha256 import sha256
+    except ImportError:  # a CPython built without its own hashes: the real hashlib it is
+        return None
+    stand_in = _StandIn("hashlib")
+    stand_in.md5, stand_in.sha256 = md5, sha256
+    return stand_in
+
+
 def _put(stand_in: _StandIn) -> None:
     sys.modules[stand_in.__name__] = stand_in
     parent, _, child = stand_in.__name__.rpartition(".")
@@ -69,6 +122,10 @@ def install() -> None:
             for name in names:
                 setattr(stand_in, name, _forwarding(module, name))
             _put(stand_in)
+    if SNOWBALL not in sys.modules:
+        _put(_snowball())
+    if "hashlib" not in sys.modules and (light := _hashlib()) is not None:
+        _put(light)
     if "cached_property" not in sys.modules:
         # Whoosh decorates one method with it; for a plain method it does what functools' does.
         stand_in = _StandIn("cached_property")

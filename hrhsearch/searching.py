@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from typing import TYPE_CHECKING
+
 from whoosh import fields, query
 from whoosh.analysis import RegexTokenizer
-from whoosh.qparser import OrGroup, QueryParser
 from whoosh.support.charset import accent_map
 
 from . import expansion, schema, termwise
@@ -31,6 +32,9 @@ from .facets import count as count_facets
 from .index import Index
 from .records import Passage, Ranking
 from .scoring import idf
+
+if TYPE_CHECKING:
+    from whoosh.qparser import QueryParser
 
 # Virtual fields users may name: the text, the headings (title:/heading:), or anything.
 ANY, TEXT_FIELDS, HEAD_FIELDS = "any", frozenset({"text", "body"}), frozenset({"title", "heading"})
@@ -44,6 +48,10 @@ _LEADING_QUESTION_MARK = re.compile(r"(?<![\w*?])\?+(?=\w)")
 _LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()]+(?!\S)")  # "*," in "operators like *, +" too
 # Control and invisible format characters carry no words; pasted text brings them along.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Words that are all letters and digits, none of them one of the parser's operators, are parsed
+# without Whoosh's parser (see ``_plain``).
+_PLAIN_WORD = re.compile(r"\w+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"})
 # Limits that keep one query from tying up a machine. A pattern must start with this many
 # letters, because a leading wildcard reads every word of every language field in the index.
 MAX_QUERY_CHARS = 5000
@@ -54,6 +62,8 @@ MAX_EDIT_DISTANCE = 2
 
 @lru_cache(maxsize=1)
 def _parser() -> QueryParser:
+    from whoosh.qparser import OrGroup, QueryParser
+
     neutral = RegexTokenizer()  # case is kept for the thesaurus, which tells "HAF" from "haf"; stems lower-case it
     parse_schema = fields.Schema(
         language=fields.ID, format=fields.ID, path=fields.ID, doc_id=fields.ID, year=fields.NUMERIC,
@@ -87,7 +97,7 @@ def parse_query(text: str, ranking: Ranking = Ranking(), expand: bool = True, se
     if not cleaned:
         raise QueryError(text, "the query is empty. Type some words to search for.")
     try:
-        parsed = _parser().parse(cleaned, normalize=False)
+        parsed = _plain(cleaned) or _parser().parse(cleaned, normalize=False)
     except Exception as exc:  # noqa: BLE001 - Whoosh's parser raises assorted errors on odd input
         raise QueryError(text, f"it is not valid query syntax ({exc}). Quote it to search the words literally.") from None
     _check_cost(text, parsed)
@@ -100,6 +110,21 @@ def parse_query(text: str, ranking: Ranking = Ranking(), expand: bool = True, se
                                               ranking.head_boost, weigh)
     final = _expand(_count_repeats(_lower(parsed)), ranking.head_boost).normalize()
     return Parsed(final, expansions, words, cleaned)
+
+
+def _plain(text: str) -> query.Or | None:
+    """What Whoosh's parser makes of plain words, each all letters and digits and none an operator:
+    an Or of their Terms, with their offsets. Most queries are such words, and a search process
+    that needs no parser neither imports it nor compiles its two dozen regular expressions."""
+    terms = []
+    for match in re.finditer(r"\S+", text):
+        word = match.group()
+        if word in _OPERATORS or not _PLAIN_WORD.fullmatch(word):
+            return None
+        term = query.Term(ANY, word)
+        term.startchar, term.endchar = match.start(), match.end()
+        terms.append(term)
+    return query.Or(terms, scale=COORDINATION) if terms else None
 
 
 def _lower(q: query.Query) -> query.Query:

@@ -232,7 +232,8 @@ def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: P
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "whoosh.reading" in imported and "hrhsearch.lightstart" in imported
     assert not imported & {"asyncio", "urllib.request", "cached_property", "whoosh.lang.morph_en", "whoosh.lang.porter",
-                           "whoosh.lang.dmetaphone", "hrhsearch.workers"}, imported
+                           "whoosh.lang.dmetaphone", "hrhsearch.workers", "whoosh.util.times", "calendar", "_hashlib",
+                           "whoosh.lang.snowball.danish", "whoosh.lang.snowball.russian"}, imported
 
 
 def test_a_schema_pickled_beside_the_stand_ins_names_the_real_functions(tmp_path: Path) -> None:
@@ -288,8 +289,57 @@ def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) 
         "import whoosh.lang.morph_en\n"
         "assert whoosh.lang.morph_en.variations is sys.modules['whoosh.lang.morph_en'].variations\n"
         "assert 'asyncio' in sys.modules\n"
+        "from whoosh.lang import stemmer_for_language\n"
+        "assert stemmer_for_language('fr')('infirmières') == 'infirmi' and 'whoosh.lang.snowball.german' not in sys.modules\n"
+        "assert stemmer_for_language('de')('Krankenschwestern') == 'krankenschw'\n"
+        "from whoosh.lang.snowball import classes, GermanStemmer\n"
+        "assert classes['de'] is GermanStemmer and len(classes) == 14\n"
+        "import hashlib\n"
+        "assert hashlib.md5(b'a', usedforsecurity=False).hexdigest() == '0cc175b9c0f1b6a831c399e269772661'\n"
+        "assert hashlib.sha1(b'a').hexdigest() == '86f7e437faa5a7fce15d1ddcb9eaeaea377667b8'\n"
+        "from whoosh.util.times import floor, datetime_to_long\n"
+        "import datetime\n"
+        "assert datetime_to_long(datetime.datetime(2020, 1, 1)) > 0 and callable(floor)\n"
         "print('ok')\n"
     )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def _shape(q) -> object:
+    """A parsed query as everything a search reads of it: types, fields, words, boosts, the Or's
+    coordination and each word's offsets."""
+    if q.is_leaf():
+        return (type(q).__name__, q.field(), getattr(q, "text", None), q.boost, q.startchar, q.endchar)
+    return (type(q).__name__, q.boost, getattr(q, "scale", None), [_shape(s) for s in q.subqueries])
+
+
+plain_words = st.lists(st.one_of(st.sampled_from(["AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE", "and", "x_y",
+                                                  "Santé", "niñ̃o", "3", "3.5", "U.N.", "a.", "TO", "nurse's", "a-b"]),
+                                 st.text(st.characters(categories=["L", "Nd", "Mn", "Pc"]), min_size=1, max_size=8)),
+                       min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain_words, st.lists(st.sampled_from([" ", "  ", "\t", "\n", "\u3000", "\xa0"]), min_size=6, max_size=6))
+def test_plain_words_are_parsed_as_whoosh_s_parser_parses_them(words: list[str], gaps: list[str]) -> None:
+    from hrhsearch.searching import _parser, _plain
+
+    text = "".join(word + gap for word, gap in zip(words, gaps)).strip()
+    plain = _plain(text)
+    if plain is not None:
+        assert _shape(plain) == _shape(_parser().parse(text, normalize=False)), text
+    if all(w.isalnum() and w.upper() != w for w in words):
+        assert plain is not None, text  # lower-case words always take the short way
+
+
+def test_a_query_of_plain_words_does_not_load_whoosh_s_parser(tiny_index: Path) -> None:
+    script = ("import sys, hrhsearch\n"
+              f"assert hrhsearch.search('rural nurses', index={str(tiny_index)!r}).total > 0\n"
+              "assert not [m for m in sys.modules if m.startswith('whoosh.qparser')]\n"
+              f"assert hrhsearch.search('rural AND nurses', index={str(tiny_index)!r}).total > 0\n"
+              "assert 'whoosh.qparser' in sys.modules\n"
+              "print('ok')\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
 
