@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-
 from typing import TYPE_CHECKING
 
 from whoosh import fields, query
