@@ -32,10 +32,10 @@ from .errors import (
 )
 from .lock import WriteLock
 from .records import MAX_WORDS, Limits, Ranking
+from .scoring import BM25
 
 if TYPE_CHECKING:
     from .reports import FileProblem, IndexReport, Stats
-from .scoring import BM25
 
 META = "hrhsearch.json"
 # A long run commits about this often, so that a killed run keeps what it wrote before. Each commit

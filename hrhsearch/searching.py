@@ -49,7 +49,7 @@ _LONE_PUNCT = re.compile(r"(?<!\S)[^\w\s\"()]+(?!\S)")  # "*," in "operators lik
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 # Words that are all letters and digits, none of them one of the parser's operators, are parsed
 # without Whoosh's parser (see ``_plain``).
-_PLAIN_WORD = re.compile(r"\w+")
+_PLAIN_WORD, _BETWEEN_SPACES = re.compile(r"\w+"), re.compile(r"\S+")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"})
 # Limits that keep one query from tying up a machine. A pattern must start with this many
 # letters, because a leading wildcard reads every word of every language field in the index.
@@ -116,7 +116,7 @@ def _plain(text: str) -> query.Or | None:
     an Or of their Terms, with their offsets. Most queries are such words, and a search process
     that needs no parser neither imports it nor compiles its two dozen regular expressions."""
     terms = []
-    for match in re.finditer(r"\S+", text):
+    for match in _BETWEEN_SPACES.finditer(text):
         word = match.group()
         if word in _OPERATORS or not _PLAIN_WORD.fullmatch(word):
             return None
