@@ -36,10 +36,9 @@ class IndexVersionMismatch(HrhsearchError):
     def __init__(self, index: Path | str, found: object, readable: tuple[int, ...]) -> None:
         self.index, self.found, self.readable = str(index), found, readable
         newer = " (written by a newer hrhsearch)" if isinstance(found, int) and found > max(readable) else ""
-        versions = ", ".join(map(str, readable[:-1])) + " and " * (len(readable) > 1) + str(readable[-1])
         super().__init__(
             f"The index at {self.index} has schema version {found}{newer}; this hrhsearch reads "
-            f"{versions}. Rebuild it with: hrhsearch rebuild --index {self.index}"
+            f"{' and '.join(map(str, readable))}. Rebuild it with: hrhsearch rebuild --index {self.index}"
         )
 
 

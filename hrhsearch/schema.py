@@ -33,11 +33,10 @@ from whoosh.system import _INT_SIZE, pack_uint
 # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets; 4: text
 # fields that take analysed postings, the ``published`` year term, segments in hrhsearch's codec;
 # 5: posting blocks with their positions apart (``segments.SplitPostingsWriter``), positions packed
-# (``PackedPositions``); 6: the ``pairs`` field. This version reads 4 and 5 as well, and marks an
-# index 6 before it writes to it; an index keeps the fields and positions of the schema it was
-# created with, so an index created before 6 has no pairs, and its phrases read positions.
-SCHEMA_VERSION = 6
-READABLE_VERSIONS = (4, 5, 6)
+# (``PackedPositions``). This version reads 4 as well, whose blocks are Whoosh's own, and marks an
+# index 5 before it writes to it; an index keeps the positions of the schema it was created with.
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (4, 5)
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)
@@ -166,26 +165,6 @@ class Text(fields.TEXT):
         return super().index(value, **kwargs)
 
 
-class Pairs(fields.ID):
-    """Every two words that stand next to each other in a passage's text field, one term each:
-    ``body_en rural nurs``. A two-word phrase is then one term's postings, instead of every passage
-    that holds both words with their positions compared (what Elasticsearch's ``index_phrases``
-    does). Not scorable: a phrase is scored from its words."""
-
-    def index(self, value, **kwargs):
-        if isinstance(value, Postings):
-            return iter(value)
-        return super().index(value, **kwargs)
-
-
-PAIRS = "pairs"
-
-
-def pair_term(fieldname: str, first: bytes, second: bytes) -> bytes:
-    """The ``Pairs`` term of two indexed words of ``fieldname`` that stand next to each other."""
-    return b" ".join((fieldname.encode(), first, second))
-
-
 def section_texts(title: str, heading: tuple[str, ...], text: str, language: str) -> dict[str, str]:
     """A passage's text fields. The body carries its headings too, so that BM25 sees a passage with
     its context as one field of text; the head field adds a smaller bonus for matching the title or
@@ -197,22 +176,7 @@ def section_texts(title: str, heading: tuple[str, ...], text: str, language: str
 def analysed(texts: dict[str, str]) -> dict[str, Postings]:
     """``section_texts`` as the index's fields analyse them."""
     schema = _schema()
-    postings = {name: Postings(schema[name].index(value)) for name, value in texts.items()}
-    return {**postings, PAIRS: Postings(_pairs(postings))}
-
-
-def _pairs(fields_: dict[str, Postings]) -> list[tuple]:
-    """The ``Pairs`` postings of analysed text fields, read from their words' positions: the words
-    at positions p and p + 1 are the ones a phrase of the two matches."""
-    decode = PackedPositions().decode_positions
-    pairs = set()
-    for name, postings in fields_.items():
-        at = {}
-        for word, _, _, encoded in postings:
-            for position in decode(encoded):
-                at[position] = word
-        pairs.update(pair_term(name, word, at[position + 1]) for position, word in at.items() if position + 1 in at)
-    return [(pair, 1, 1.0, b"") for pair in sorted(pairs)]
+    return {name: Postings(schema[name].index(value)) for name, value in texts.items()}
 
 
 @lru_cache(maxsize=1)
@@ -261,5 +225,4 @@ def build() -> fields.Schema:
     for language in FIELD_LANGUAGES:
         schema.add(f"body_{language}", Text(analyzer=analyzer(language), phrase=True))
         schema.add(f"head_{language}", Text(analyzer=analyzer(language), phrase=True))
-    schema.add(PAIRS, Pairs())
     return schema

@@ -585,22 +585,17 @@ def buffer_full(writer: SegmentWriter) -> bool:
 
 def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int, size: int, sections: list[Section],
                    record: Metadata, postings: tuple[dict, ...] = ()) -> None:
-    """A file's passages and its record (size, mtime and root, so that updates can tell what changed).
-    ``postings``: each passage's fields as ``schema.analysed`` gives them, else analysed here."""
+    """A file's passages and its record (size, mtime and root, so that updates can tell what changed)."""
     first = sections[0]
     languages = Counter(s.language for s in sections)
-    pairs = schema.PAIRS in writer.schema  # an index created before schema 6 has none, and reads positions
     for n, s in enumerate(sections):
-        texts = postings[n] if postings else schema.analysed(schema.section_texts(s.title, s.heading, s.text, s.language))
-        if not pairs:
-            texts = {name: value for name, value in texts.items() if name != schema.PAIRS}
         writer.add_document(
             section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
             language=s.language, analysis=schema.field_language(s.language), title=s.title,
             heading=list(s.heading), text=s.text,
             page_start=s.page_start, page_end=s.page_end, position=s.position,
             **({"year": s.year, "published": str(s.year)} if s.year else {}),
-            **texts,
+            **(postings[n] if postings else schema.section_texts(s.title, s.heading, s.text, s.language)),
             **_catalogue_fields(s),
         )
     writer.add_document(

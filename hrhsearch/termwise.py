@@ -25,7 +25,6 @@ from whoosh.system import _INT_SIZE
 
 from .expansion import BestOf
 from .facets import AllBut, Allowed
-from .schema import PAIRS, pair_term
 from .scoring import TableScorer
 from .segments import BlockPostings
 
@@ -129,10 +128,8 @@ def _blocks(postings) -> BlockPostings | None:
 def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     """The documents where ``q``'s words stand in order, each within ``slop`` of the one before, scored
     as Whoosh's phrase matcher scores them: the sum of its words' scores, added in the same order.
-    An exact phrase starts from the passages that hold each two of its words side by side
-    (``schema.Pairs``), which for two words are its matches; otherwise the rarest word's postings
-    are read first. The other words are read only in the blocks where a candidate is. None for what
-    Whoosh's matcher should answer itself (a field without positions, another codec)."""
+    The rarest word's postings are read first, and the others only in the blocks where it is. None
+    for what Whoosh's matcher should answer itself (a field without positions, another codec)."""
     if q.fieldname not in searcher.schema:
         return {}
     field = searcher.schema[q.fieldname]
@@ -144,19 +141,10 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     postings = {text: _blocks(searcher.postings(q.fieldname, text, weighting=context.weighting)) for text in set(words)}
     if None in postings.values():
         return None
-    paired = None
-    if q.slop == 1 and len(words) > 1 and PAIRS in searcher.schema:
-        paired = _paired(searcher.reader(), q.fieldname, words)
-    if paired is not None and not paired:
-        return {}
-    exact = paired is not None and len(words) == 2
-    candidates, weights, positions = _holding_all(searcher.reader(), q.fieldname, postings, paired, not exact)
-    weighed = [(postings[text].scorer.weighed, weights[text]) for text in words]
-    if exact:
-        return {docnum: _tree_sum([weigh(docnum, found[docnum]) for weigh, found in weighed]) * q.boost
-                for docnum in candidates}
+    candidates, weights, positions = _holding_all(searcher.reader(), q.fieldname, postings)
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop
     first, later = positions[words[0]], [positions[text] for text in words[1:]]
+    weighed = [(postings[text].scorer.weighed, weights[text]) for text in words]
     scores: Scores = {}
     for docnum in candidates:
         ends = decode(first[docnum])
@@ -172,52 +160,29 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     return scores
 
 
-def _paired(reader, fieldname: str, words: list[bytes]) -> list[int]:
-    """The passages (sorted) that hold every two neighbouring ``words`` side by side in ``fieldname``."""
-    terms = {pair_term(fieldname, first, second) for first, second in zip(words, words[1:])}
-    if any((PAIRS, term) not in reader for term in terms):
-        return []
-    held: set[int] | None = None
-    for term in sorted(terms, key=lambda term: reader.doc_frequency(PAIRS, term)):
-        postings = reader.postings(PAIRS, term)
-        postings = postings.child if isinstance(postings, FilterMatcher) else postings  # deletions go at the end
-        docs = [doc for block in postings.block_ids() for doc in block] if isinstance(postings, BlockPostings) \
-            else list(postings.all_ids())
-        held = set(docs) if held is None else held.intersection(docs)
-    return sorted(held)
-
-
-def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings], start: list[int] | None = None,
-                 positions: bool = True) -> tuple[list[int], dict, dict]:
-    """The passages that hold every word, read from passage numbers alone, rarest word first, among
-    ``start`` (sorted) if given; then each word's weight, and its encoded positions if asked for, in
-    them, from the blocks that still hold one."""
+def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict, dict]:
+    """The passages that hold every word, read from passage numbers alone, rarest word first; then
+    each word's weight and encoded positions in them, from the blocks that still hold one."""
     order = sorted(postings, key=lambda text: reader.doc_frequency(fieldname, text))
-    if start is None:
-        picked = {order[0]: list(postings[order[0]].picked(None))}
-        candidates, rest = [doc for block in picked[order[0]] for doc in block.ids], order[1:]
-    else:
-        picked, candidates, rest = {}, start, order
-    for text in rest:
+    picked = {order[0]: list(postings[order[0]].picked(None))}
+    candidates = [doc for block in picked[order[0]] for doc in block.ids]
+    for text in order[1:]:
         picked[text] = list(postings[text].picked(candidates))
         held = set().union(*(block.ids for block in picked[text]))
         candidates = [doc for doc in candidates if doc in held]
     kept = set(candidates)
     weights: dict[bytes, dict[int, float]] = {}
-    found: dict[bytes, dict[int, bytes]] = {}
+    positions: dict[bytes, dict[int, bytes]] = {}
     for text in order:
-        weights[text], found[text] = {}, {}
+        weights[text], positions[text] = {}, {}
         for block in picked[text]:
             if kept.isdisjoint(block.ids):
-                continue
-            if not positions:
-                weights[text].update((doc, weight) for doc, weight in zip(block.ids, block.weights) if doc in kept)
                 continue
             for doc, weight, value in zip(block.ids, block.weights, block.values()):
                 if doc in kept:
                     weights[text][doc] = weight
-                    found[text][doc] = value
-    return candidates, weights, found
+                    positions[text][doc] = value
+    return candidates, weights, positions
 
 
 def _positions(value: bytes) -> list[int]:

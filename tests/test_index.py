@@ -118,7 +118,7 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
         hrhsearch.search("nurses", index=tmp_path / "nowhere")
     meta = json.loads((tiny_index / "hrhsearch.json").read_text())
     expected = titles(tiny_index, "nurses")
-    for version, said in ((0, "has schema version 0; this hrhsearch reads 4, 5 and 6"), (99, "(written by a newer hrhsearch)")):
+    for version, said in ((0, "has schema version 0; this hrhsearch reads 4 and 5"), (99, "(written by a newer hrhsearch)")):
         (tiny_index / "hrhsearch.json").write_text(json.dumps(meta | {"schema_version": version}))
         with pytest.raises(IndexVersionMismatch, match=r"hrhsearch rebuild --index") as raised:
             hrhsearch.search("nurses", index=tiny_index)
@@ -139,16 +139,16 @@ def test_an_index_of_the_previous_version_is_searched_and_marked_before_it_is_wr
     assert json.loads(meta_file.read_text())["schema_version"] == 4  # searching writes nothing
     (tiny_corpus / "wisn.md").write_text("# Workload\n\nWISN measures the staffing need from workload.", "utf-8")
     assert hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1).added == 1
-    assert json.loads(meta_file.read_text())["schema_version"] == schema.SCHEMA_VERSION
+    assert json.loads(meta_file.read_text())["schema_version"] == 5
     meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": 4}))
     hrhsearch.optimize(tiny_index)
-    assert json.loads(meta_file.read_text())["schema_version"] == schema.SCHEMA_VERSION
+    assert json.loads(meta_file.read_text())["schema_version"] == 5
     assert titles(tiny_index, "wisn") == ["Workload"]
 
 
 def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
     stats = hrhsearch.stats(tiny_index)
-    assert stats.schema_version == schema.SCHEMA_VERSION == 6
+    assert stats.schema_version == schema.SCHEMA_VERSION == 5
     assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
     assert set(stats.sections_by_language) == {"en", "fr", "es"}
     assert stats.sections == sum(stats.sections_by_format.values())
@@ -406,38 +406,10 @@ def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny
     # the index keeps the schema it was created with, and its positions are read as they were written
     assert type(hrhsearch.open_index(index).whoosh().schema["body_en"].format) is whoosh_formats.Positions
     meta = json.loads((index / "hrhsearch.json").read_text())
-    assert meta["schema_version"] == schema.SCHEMA_VERSION and "older_blocks" not in meta
+    assert meta["schema_version"] == 5 and "older_blocks" not in meta
     files = sorted(os.listdir(hrhsearch.open_index(index).generation_path))
     assert hrhsearch.optimize(index) == (1, 1)
     assert sorted(os.listdir(hrhsearch.open_index(index).generation_path)) == files  # nothing left to rewrite
-
-
-def test_an_index_created_without_word_pairs_reads_positions_for_phrases_and_stays_without(
-        tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An index created before schema 6 has no ``pairs`` field. Its phrases read positions, and the
-    passages this version adds to it are written without pairs too, so that no phrase misses them."""
-    def without_pairs():
-        built = schema_build()
-        built.remove(schema.PAIRS)
-        return built
-
-    schema_build = schema.build
-    index = tmp_path / "older"
-    with monkeypatch.context() as patched:
-        patched.setattr(schema, "build", without_pairs)
-        hrhsearch.build_index([tiny_corpus], index=index, jobs=1)
-    (tiny_corpus / "surgeons.md").write_text("# Surgeons\n\nLocum cover keeps orthopaedic surgeons in district hospitals.\n",
-                                             "utf-8")
-    assert hrhsearch.build_index([tiny_corpus], index=index, jobs=1).added == 1
-    for path in (index, tmp_path / "new"):
-        if path.name == "new":
-            hrhsearch.build_index([tiny_corpus], index=path, jobs=1)
-        with hrhsearch.open_index(path).searcher() as searcher:
-            assert (schema.PAIRS in searcher.schema) is (path.name == "new")
-            assert (schema.PAIRS in searcher.reader().indexed_field_names()) is (path.name == "new")
-        assert titles(path, '"locum cover"') == titles(path, '"orthopaedic surgeons"') == ["Surgeons"]
-        assert titles(path, '"surgeons orthopaedic"') == []
-        assert titles(path, '"supportive supervision"') == ["Retention of Nurses"]
 
 
 def test_files_added_to_an_index_with_pickled_positions_are_found_by_phrases(tiny_corpus: Path, tmp_path: Path,

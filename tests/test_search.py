@@ -444,30 +444,11 @@ def test_packed_positions_hold_what_whoosh_s_positions_hold(positions: list[int]
     assert ours.decode_position_boosts(packed) == whoosh_own.decode_position_boosts(pickled)
 
 
-@given(st.lists(st.sampled_from("the rural nurses of district nurse paid pay Nurses rural. de la formación y "
-                                  "formaciones cobertura U.N. 2016 é".split()), max_size=30),
-       st.sampled_from(["en", "fr", "es", "pt", "sw"]))
-@settings(max_examples=200, deadline=None)
-def test_word_pairs_are_the_neighbouring_stems_of_each_text_field(words: list[str], language: str) -> None:
-    """The ``pairs`` field holds, for each text field, every two stems that follow each other once
-    stop words are out: exactly the two-word phrases that field matches."""
-    from hrhsearch import schema
-
-    texts = schema.section_texts("Nurse staffing", ("Rural posts",), " ".join(words), language)
-    expected = set()
-    for name, text in texts.items():
-        stems = [stem.encode() for stem in schema.stems(language, text)]
-        expected |= {schema.pair_term(name, a, b) for a, b in zip(stems, stems[1:])}
-    pairs = schema.analysed(texts)[schema.PAIRS]
-    assert [term for term, *_ in pairs] == sorted(expected)
-    assert all(tuple(rest) == (1, 1.0, b"") for _, *rest in pairs)
-
-
 def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path) -> None:
-    """Phrases are matched from their word pairs and their words' positions, reading a common word
-    only in the blocks of postings where the candidates are. Whoosh's own phrase matcher must agree
-    on every passage and score: words in and out of order, repeated, apart by a slop, across
-    postings of many blocks, with deleted passages."""
+    """Phrases are matched from their words' positions, reading a common word only in the blocks of
+    postings where the rarer words are. Whoosh's own phrase matcher must agree on every passage
+    and score: words in and out of order, repeated, apart by a slop, across postings of many
+    blocks, with deleted passages."""
     import random
 
     from whoosh import query
@@ -490,7 +471,7 @@ def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp
                ("pay", "pay", "pay"), ("health", "workers", "pay", "housing"), ("rural", "absent"), ("district",)]
     compared = 0
     with hrhsearch.open_index(index).searcher() as searcher:
-        assert searcher.reader().has_deletions() and schema.PAIRS in searcher.schema
+        assert searcher.reader().has_deletions()
         for phrase in phrases:
             for slop, boost in ((1, 1.0), (3, 1.0), (1, 2.5)):
                 q = query.Phrase("body_en", [schema.word_stem("en", w) for w in phrase], slop=slop, boost=boost)
