@@ -41,6 +41,10 @@ class _Group(click.Group):
             error.exit_code = exc.exit_code
             raise error from None
         except KeyboardInterrupt:
+            # Ctrl-C inside a string exec (dataclasses and named tuples define their methods so)
+            # marks CPython as stopped by an unhandled Ctrl-C, and ``python -m hrhsearch`` then
+            # ends by SIGINT instead of this exit status. Each string exec clears the mark first.
+            exec("")  # noqa: S102
             click.echo("Interrupted. The index keeps everything committed before; run the same command again "
                        "to finish.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
