@@ -585,7 +585,8 @@ def buffer_full(writer: SegmentWriter) -> bool:
 
 def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int, size: int, sections: list[Section],
                    record: Metadata, postings: tuple[dict, ...] = ()) -> None:
-    """A file's passages and its record (size, mtime and root, so that updates can tell what changed)."""
+    """A file's passages and its record (size, mtime and root, so that updates can tell what changed).
+    ``postings``: each passage's fields as ``schema.analysed`` gives them, else analysed here."""
     first = sections[0]
     languages = Counter(s.language for s in sections)
     for n, s in enumerate(sections):
@@ -595,7 +596,7 @@ def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int,
             heading=list(s.heading), text=s.text,
             page_start=s.page_start, page_end=s.page_end, position=s.position,
             **({"year": s.year, "published": str(s.year)} if s.year else {}),
-            **(postings[n] if postings else schema.section_texts(s.title, s.heading, s.text, s.language)),
+            **(postings[n] if postings else schema.analysed(schema.section_texts(s.title, s.heading, s.text, s.language))),
             **_catalogue_fields(s),
         )
     writer.add_document(

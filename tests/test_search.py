@@ -444,6 +444,21 @@ def test_packed_positions_hold_what_whoosh_s_positions_hold(positions: list[int]
     assert ours.decode_position_boosts(packed) == whoosh_own.decode_position_boosts(pickled)
 
 
+@given(st.lists(st.one_of(st.sampled_from("The rural nurses of district NURSE paid pay de la formación y los "
+                                           "formaciones cobertura U.N. 2016 é İ I a à São ß ﬁne ǅ x*y e.g. "
+                                           "...".split()), st.text(max_size=8)), max_size=40),
+       st.sampled_from(["en", "fr", "es", "pt", "sw"]))
+@settings(max_examples=300, deadline=None)
+def test_analysed_postings_are_whoosh_s_own(words: list[str], language: str) -> None:
+    """``schema.analysed`` stems each word through a per-process table instead of Whoosh's analyzer
+    chain; the postings must be Whoosh's, byte for byte and in the same order."""
+    from hrhsearch import schema
+
+    texts = schema.section_texts(" ".join(words[:3]), tuple(words[3:5]), " ".join(words[5:]), language)
+    whoosh_own = {name: tuple(schema._schema()[name].index(value)) for name, value in texts.items()}
+    assert {name: tuple(postings) for name, postings in schema.analysed(texts).items()} == whoosh_own
+
+
 def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path) -> None:
     """Phrases are matched from their words' positions, reading a common word only in the blocks of
     postings where the rarer words are. Whoosh's own phrase matcher must agree on every passage
