@@ -106,6 +106,21 @@ Ghana trains nurses and Ghanaian districts keep them.
     assert meta.year == 2017 and meta.countries == ("Ghana",) and meta.regions == ("AFRO",)
 
 
+def test_every_colophon_word_begins_with_one_of_the_initials_searched_first() -> None:
+    """The colophon pattern looks for its words only where one of their initials stands."""
+    import re
+
+    from hrhsearch import metadata
+
+    for word in metadata._COLOPHON_WORDS.split("|"):
+        first = re.sub(r"^\\b", "", word).replace("\\(", "(")[0]
+        assert first.lower() in metadata.COLOPHON_INITIALS, word
+    for line in ("© WHO 2016", "ISBN 978 92 4 151113 1", "(c) 2019", "Suggested citation.", "Tous droits réservés",
+                 "Publié par l'OMS", "Cómo citar", "TO CITE this report"):
+        assert metadata._colophon([line]) == [line], line
+    assert metadata._colophon(["Cities publish their own data", "copyrighted"]) == []
+
+
 def test_a_date_inside_a_sentence_is_not_the_publication_year() -> None:
     assert record("On July 14, 2011, nearly 100 participants from 18 countries joined the webinar.").year is None
     assert record("Geneva, June 2021\nThe report.").year == 2021
