@@ -590,13 +590,14 @@ def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int,
     first = sections[0]
     languages = Counter(s.language for s in sections)
     for n, s in enumerate(sections):
+        texts = postings[n] if postings else schema.analysed(schema.section_texts(s.title, s.heading, s.text, s.language))
         writer.add_document(
             section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
             language=s.language, analysis=schema.field_language(s.language), title=s.title,
             heading=list(s.heading), text=s.text,
             page_start=s.page_start, page_end=s.page_end, position=s.position,
             **({"year": s.year, "published": str(s.year)} if s.year else {}),
-            **(postings[n] if postings else schema.analysed(schema.section_texts(s.title, s.heading, s.text, s.language))),
+            **texts,
             **_catalogue_fields(s),
         )
     writer.add_document(
