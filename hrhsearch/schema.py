@@ -86,11 +86,9 @@ def word_stem(language: str, word: str) -> str:
     """One word (as ``TOKEN`` finds it) as ``language``'s fields index it, stop words included: the
     analyzer's own filters applied to one word directly, which is 20 times faster than running the
     analyzer on it. Kept per word: snippets stem every word of the passages they show."""
-    stops, minsize, stem, charmap = _word_filters(field_language(language))
-    text = word.lower()
-    if stem and minsize <= len(text) and text not in stops:
-        text = stem(text)
-    return text.translate(charmap)
+    language = field_language(language)
+    kept = _kept_stem(language, word)
+    return kept if kept is not None else word.lower().translate(_word_filters(language)[3])
 
 
 def word_initial(word: str) -> str:
@@ -113,7 +111,8 @@ def _word_filters(language: str) -> tuple[frozenset, int, object, dict]:
             stem._stem if stem and not stem.ignore else None, charset.charmap)
 
 
-TOKEN = re.compile(r"[\w\*]+(\.?[\w\*]+)*")  # Whoosh's default tokenizer, which every analyzer here uses
+# Whoosh's default tokenizer, which every analyzer here uses; its group made non-capturing for findall
+TOKEN = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 
 
 def stems(language: str, text: str) -> tuple[str, ...]:
@@ -192,16 +191,13 @@ def analysed(texts: dict[str, str]) -> dict[str, Postings]:
     return {name: _postings(name.rpartition("_")[2], value) for name, value in texts.items()}
 
 
-_WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")  # TOKEN, without its group, for findall
-
-
 def _postings(language: str, text: str) -> Postings:
     """What ``Text.index`` gives for ``text`` in a field of ``language``: each stem, in the order it
     first appears, with its count, weight and packed positions. As Whoosh's ``StopFilter`` numbers
     them, the first word kept keeps its place and the others follow it with no gap for stop words."""
     at: dict[str, list[int]] = {}
     position = None
-    for place, word in enumerate(_WORDS.findall(text)):
+    for place, word in enumerate(TOKEN.findall(text)):
         stem = _kept_stem(language, word)
         if stem is None:
             continue
@@ -212,8 +208,9 @@ def _postings(language: str, text: str) -> Postings:
 
 @lru_cache(maxsize=1 << 16)
 def _kept_stem(language: str, word: str) -> str | None:
-    """``word_stem``, or None for a word the field's analyzer drops (a stop word, or too short).
-    Kept apart from ``word_stem``'s table, which searches fill, so that indexing fills one table."""
+    """A word as the fields of ``language`` (a field's language) index it, or None for a word their
+    analyzer drops (a stop word, or too short). Indexing reads this table alone; ``word_stem``,
+    which searches use, keeps its own in front of it."""
     stops, minsize, stem, charmap = _word_filters(language)
     lowered = word.lower()  # which can be longer: "İ" is two characters lower-cased
     if minsize and (len(lowered) < minsize or lowered in stops):
