@@ -48,7 +48,7 @@ _COLOPHON_WORDS = (
     r"|\ball rights reserved\b|\btous droits réservés\b|\btodos los derechos\b"
 )
 COLOPHON_INITIALS = "©(acemipst"  # what each of the words above begins with
-# Trying the words only where one of their initials stands is three times as fast: a case-blind
+# Trying the words only where one of their initials stands is 2.6 times as fast: a case-blind
 # alternation of twenty words is otherwise tried whole at every character of the front matter.
 _COLOPHON = re.compile(rf"(?=[{re.escape(COLOPHON_INITIALS)}])(?:{_COLOPHON_WORDS})", re.IGNORECASE)
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
