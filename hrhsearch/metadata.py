@@ -313,5 +313,30 @@ def _cues() -> list[tuple[re.Pattern | None, re.Pattern | None, list[re.Pattern]
         words = sorted({vocabulary.fold(cue) for cue in cues}, key=len, reverse=True)
         return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
-    return [(alternation(kind.title), alternation(kind.front), [re.compile(m, re.MULTILINE) for m in kind.marks])
+    return [(alternation(kind.title), alternation(kind.front), [re.compile(quick_mark(m), re.MULTILINE) for m in kind.marks])
             for kind in vocabulary.doc_types()]
+
+
+_LEADING_BOUNDARY = re.compile(r"^((?:\(\?[a-zA-Z]+\))?)\\b")
+_INITIAL_LITERAL = re.compile(r"[^\W_](?![?*+{])")
+_FIRST_WORDS = re.compile(r"\(\?:([^()\[\]\\]*)\)")
+
+
+def quick_mark(mark: str) -> str:
+    """``mark`` as a pattern that matches where it does, searched faster. A pattern that starts with a
+    word boundary (``\\bet al\\.``) is tried at every character of a document's text, where one that
+    starts with a letter is found by a fast scan for that letter: the boundary is checked behind the
+    letter instead (``e(?<=\\be)t al\\.``), or, before a group of words, the words' initials are
+    looked for first."""
+    lead = _LEADING_BOUNDARY.match(mark)
+    if not lead:
+        return mark
+    flags, rest = lead.group(1), mark[lead.end():]
+    letter = _INITIAL_LITERAL.match(rest)
+    if letter:
+        return rf"{flags}{letter.group()}(?<=\b{letter.group()}){rest[1:]}"
+    group = _FIRST_WORDS.match(rest)
+    if group and all(_INITIAL_LITERAL.match(word) for word in group.group(1).split("|")):
+        initials = "".join(sorted({word[0] for word in group.group(1).split("|")}))
+        return rf"{flags}(?=[{initials}])\b{rest}"
+    return mark
