@@ -47,10 +47,10 @@ _COLOPHON_WORDS = (
     r"|\bcomo citar\b|\bmodo de citar\b|\bpour citer\b|\bplease cite\b|\bto cite\b"
     r"|\ball rights reserved\b|\btous droits réservés\b|\btodos los derechos\b"
 )
-COLOPHON_INITIALS = "©(acemipst"  # what each of the words above begins with
+_COLOPHON_INITIALS = "©(acemipst"  # what each of the words above begins with
 # Trying the words only where one of their initials stands is 2.6 times as fast: a case-blind
 # alternation of twenty words is otherwise tried whole at every character of the front matter.
-_COLOPHON = re.compile(rf"(?=[{re.escape(COLOPHON_INITIALS)}])(?:{_COLOPHON_WORDS})", re.IGNORECASE)
+_COLOPHON = re.compile(rf"(?=[{re.escape(_COLOPHON_INITIALS)}])(?:{_COLOPHON_WORDS})", re.IGNORECASE)
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
 _SITE = re.compile(r"(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,})(/[\w./-]*)?", re.IGNORECASE)
 _MONTHS = (
@@ -313,7 +313,7 @@ def _cues() -> list[tuple[re.Pattern | None, re.Pattern | None, list[re.Pattern]
         words = sorted({vocabulary.fold(cue) for cue in cues}, key=len, reverse=True)
         return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
-    return [(alternation(kind.title), alternation(kind.front), [re.compile(quick_mark(m), re.MULTILINE) for m in kind.marks])
+    return [(alternation(kind.title), alternation(kind.front), [re.compile(_quick_mark(m), re.MULTILINE) for m in kind.marks])
             for kind in vocabulary.doc_types()]
 
 
@@ -322,7 +322,7 @@ _INITIAL_LITERAL = re.compile(r"[^\W_](?![?*+{])")
 _FIRST_WORDS = re.compile(r"\(\?:([^()\[\]\\]*)\)")
 
 
-def quick_mark(mark: str) -> str:
+def _quick_mark(mark: str) -> str:
     """``mark`` as a pattern that matches where it does, searched faster. A pattern that starts with a
     word boundary (``\\bet al\\.``) is tried at every character of a document's text, where one that
     starts with a letter is found by a fast scan for that letter: the boundary is checked behind the

@@ -191,6 +191,11 @@ def analysed(texts: dict[str, str]) -> dict[str, Postings]:
     return {name: _postings(name.rpartition("_")[2], value) for name, value in texts.items()}
 
 
+def passage_postings(section) -> dict[str, Postings]:
+    """A passage's (``documents.Section``'s) text fields, analysed as the index stores them."""
+    return analysed(section_texts(section.title, section.heading, section.text, section.language))
+
+
 def _postings(language: str, text: str) -> Postings:
     """What ``Text.index`` gives for ``text`` in a field of ``language``: each stem, in the order it
     first appears, with its count, weight and packed positions. As Whoosh's ``StopFilter`` numbers

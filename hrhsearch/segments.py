@@ -586,11 +586,11 @@ def buffer_full(writer: SegmentWriter) -> bool:
 def write_document(writer: SegmentWriter, root: Path, file: Path, mtime_ns: int, size: int, sections: list[Section],
                    record: Metadata, postings: tuple[dict, ...] = ()) -> None:
     """A file's passages and its record (size, mtime and root, so that updates can tell what changed).
-    ``postings``: each passage's fields as ``schema.analysed`` gives them, else analysed here."""
+    ``postings``: each passage's fields as ``schema.passage_postings`` gives them, else analysed here."""
     first = sections[0]
     languages = Counter(s.language for s in sections)
     for n, s in enumerate(sections):
-        texts = postings[n] if postings else schema.analysed(schema.section_texts(s.title, s.heading, s.text, s.language))
+        texts = postings[n] if postings else schema.passage_postings(s)
         writer.add_document(
             section_id=s.section_id, doc_id=s.doc_id, kind=schema.SECTION, path=s.path, format=s.format,
             language=s.language, analysis=schema.field_language(s.language), title=s.title,

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # multiprocessing is imported when workers start: searching n
 @dataclass(frozen=True)
 class Prepared:
     """One file read and sectioned; ``warnings`` name parts of it that could not be read.
-    ``postings`` holds each section's text fields, analysed for the index (see ``schema.analysed``)."""
+    ``postings`` holds each section's text fields, analysed for the index (see ``schema.passage_postings``)."""
 
     sections: list[Section]
     warnings: tuple[str, ...] = ()
@@ -71,7 +71,7 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
     back as values."""
     from .ingest import extract
     from .metadata import annotate, describe
-    from .schema import analysed, section_texts
+    from .schema import passage_postings
     from .sections import split
 
     try:
@@ -87,7 +87,7 @@ def prepare(path: Path, passage_words: int = MAX_WORDS) -> Result:
         return ExtractionError(path, "no text found in it")  # a title alone is worth finding
     record = describe(document, sections)
     sections = annotate(sections, record)
-    postings = tuple(analysed(section_texts(s.title, s.heading, s.text, s.language)) for s in sections)
+    postings = tuple(map(passage_postings, sections))
     return Prepared(sections, document.warnings, record, postings)
 
 

@@ -114,7 +114,7 @@ def test_every_colophon_word_begins_with_one_of_the_initials_searched_first() ->
 
     for word in metadata._COLOPHON_WORDS.split("|"):
         first = re.sub(r"^\\b", "", word).replace("\\(", "(")[0]
-        assert first.lower() in metadata.COLOPHON_INITIALS, word
+        assert first.lower() in metadata._COLOPHON_INITIALS, word
     for line in ("© WHO 2016", "ISBN 978 92 4 151113 1", "(c) 2019", "Suggested citation.", "Tous droits réservés",
                  "Publié par l'OMS", "Cómo citar", "TO CITE this report"):
         assert metadata._colophon([line]) == [line], line
@@ -132,13 +132,13 @@ def test_marks_searched_the_quick_way_match_where_they_are_written_to(pieces: li
     matches as the mark as written."""
     import re
 
-    from hrhsearch.metadata import quick_mark
+    from hrhsearch.metadata import _quick_mark
 
     text = "".join(pieces)
     marks = [mark for kind in vocabulary.doc_types() for mark in kind.marks]
-    assert sum(quick_mark(mark) != mark for mark in marks) >= 8
+    assert sum(_quick_mark(mark) != mark for mark in marks) >= 8
     for mark in marks:
-        written, quick = re.compile(mark, re.MULTILINE), re.compile(quick_mark(mark), re.MULTILINE)
+        written, quick = re.compile(mark, re.MULTILINE), re.compile(_quick_mark(mark), re.MULTILINE)
         assert [m.span() for m in quick.finditer(text)] == [m.span() for m in written.finditer(text)], mark
 
 
