@@ -46,7 +46,7 @@ def _boxes(path: Path) -> tuple[list[_Box], dict, int, list[str]]:
             raise ExtractionError(path, "encrypted: the PDF needs a password to open") from None
         info = _info(document)
         manager = PDFResourceManager(caching=True)
-        device = PDFPageAggregator(manager, laparams=LAParams())
+        device = _without_paths(PDFPageAggregator)(manager, laparams=LAParams())
         interpreter = _tolerant(PDFPageInterpreter)(manager, device)
         pages = 0
         for number, page in enumerate(PDFPage.create_pages(document), start=1):
@@ -73,7 +73,9 @@ def _boxes(path: Path) -> tuple[list[_Box], dict, int, list[str]]:
 
 
 def _tolerant(interpreter_class: type) -> type:
-    """A page interpreter that survives broken colour spaces and fonts: text needs neither."""
+    """A page interpreter that survives broken colour spaces and fonts, which text needs neither of,
+    and reads content streams with the faster reader where it can."""
+    from . import _pdfcontent
 
     class Tolerant(interpreter_class):  # type: ignore[misc, valid-type]
         def init_resources(self, resources: dict) -> None:
@@ -83,7 +85,22 @@ def _tolerant(interpreter_class: type) -> type:
                 kept = {k: v for k, v in (resources or {}).items() if k not in ("ColorSpace", "Pattern", "Shading")}
                 super().init_resources(kept)
 
+        def execute(self, streams: list) -> None:
+            if not _pdfcontent.execute(self, streams):
+                super().execute(streams)
+
     return Tolerant
+
+
+def _without_paths(device_class: type) -> type:
+    """A layout device that drops lines and shapes: they never join text boxes, and building them
+    costs time on drawing-heavy pages."""
+
+    class TextOnly(device_class):  # type: ignore[misc, valid-type]
+        def paint_path(self, *args: object) -> None:
+            pass
+
+    return TextOnly
 
 
 def _info(document: object) -> dict:
