@@ -13,7 +13,8 @@ as a whole process where it is one, wall time and peak RSS from GNU time:
 - the writing alone, on the same passages: hrhsearch's writer (what ``index`` does after extraction)
   against plain Whoosh and tantivy indexing the same passage texts, so that our overhead shows apart
   from PDF and HTML extraction.
-- PDF text extraction: pdfminer.six with hrhsearch's settings against pypdfium2, pages per second.
+- PDF text extraction: pdfminer.six with hrhsearch's settings and content-stream reader, the same with
+  pdfminer's own parser, and pypdfium2, pages per second.
 - a search as a whole process, start-up included: ``hrhsearch search`` against ``recollq``, median of 9.
 
 Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/README.md holds the last.
@@ -22,6 +23,7 @@ Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/
     python benchmarks/speed.py scale 1000000 --without-peers   # hrhsearch alone (over an hour here)
     python benchmarks/speed.py peers 1000000 --without-whoosh  # then tantivy, from its passages
     python benchmarks/speed.py process           # the whole-process searches again, on the last index
+    python benchmarks/speed.py pdf               # PDF extraction again, on the mixed corpus' files
     python benchmarks/speed.py latency 100000    # every engine's searches again, on the last indexes
     python benchmarks/speed.py optimized 1000000 [--searches-only]   # optimize, then search the one segment
 
@@ -216,30 +218,46 @@ def write_tantivy(texts: list[str]) -> float:
 # ---- PDF extraction -------------------------------------------------------------------------------
 
 def pdf_extraction(folder: Path) -> dict:
+    """Pages a second: hrhsearch's PDF extraction (pdfminer.six, with its content streams read by
+    hrhsearch's reader), the same with pdfminer's own parser and shapes, and pypdfium2's text."""
     import pypdfium2
 
     from hrhsearch.errors import ExtractionError
-    from hrhsearch.ingest import pdf
+    from hrhsearch.ingest import _pdfcontent, pdf
 
-    pdfs = sorted(folder.rglob("*.pdf"))
-    pages = {"pdfminer": 0, "pypdfium2": 0}
-    seconds = {"pdfminer": 0.0, "pypdfium2": 0.0}
-    for path in pdfs:
-        started = time.perf_counter()
+    def hrhsearch_pages(path: Path) -> int:
         try:
-            pages["pdfminer"] += pdf.extract(path).pages or 0
+            return pdf.extract(path).pages or 0
         except ExtractionError:
-            pass
-        seconds["pdfminer"] += time.perf_counter() - started
-        started = time.perf_counter()
+            return 0
+
+    def pdfminer_pages(path: Path) -> int:
+        reader, device = _pdfcontent.execute, pdf._without_paths
+        _pdfcontent.execute, pdf._without_paths = (lambda *args: False), (lambda device_class: device_class)
+        try:
+            return hrhsearch_pages(path)
+        finally:
+            _pdfcontent.execute, pdf._without_paths = reader, device
+
+    def pdfium_pages(path: Path) -> int:
+        count = 0
         try:
             document = pypdfium2.PdfDocument(path)
             for page in document:
                 page.get_textpage().get_text_range()
-                pages["pypdfium2"] += 1
+                count += 1
         except Exception:  # noqa: BLE001 - encrypted or broken
             pass
-        seconds["pypdfium2"] += time.perf_counter() - started
+        return count
+
+    readers = {"pdfminer": hrhsearch_pages, "pdfminer_own_parser": pdfminer_pages, "pypdfium2": pdfium_pages}
+    pages = dict.fromkeys(readers, 0)
+    seconds = dict.fromkeys(readers, 0.0)
+    for path in sorted(folder.rglob("*.pdf")):
+        for name, read in readers.items():  # in turn, file by file, so that drift touches each alike
+            started = time.perf_counter()
+            pages[name] += read(path)
+            seconds[name] += time.perf_counter() - started
     return {name: {"pages": pages[name], "seconds": round(seconds[name], 2),
                    "pages_per_second": round(pages[name] / seconds[name], 1) if seconds[name] else None}
             for name in pages}
@@ -636,7 +654,10 @@ def tables() -> str:
     out += [f"| {label} | {w[name]} | {w[name] / w['whoosh']:.2f} |" for name, label in names.items() if name in w]
     p = speed["pdf"]
     out += ["", "| PDF text extraction | pages | seconds | pages/s |", "|---|---|---|---|"]
-    out += [f"| {name} | {p[name]['pages']} | {p[name]['seconds']} | {p[name]['pages_per_second']} |" for name in p]
+    pdf_labels = {"pdfminer": "pdfminer, content streams read by hrhsearch (as indexing does)",
+                  "pdfminer_own_parser": "pdfminer, its own content parser"}
+    out += [f"| {pdf_labels.get(name, name)} | {p[name]['pages']} | {p[name]['seconds']} | {p[name]['pages_per_second']} |"
+            for name in p]
     sp = speed["search_process"]
     labels = {"hrhsearch": "hrhsearch search", "plain_whoosh": "plain Whoosh: import, open, parse, 10 hits with highlights",
               "python": "Python starting and doing nothing", "recollq": "recollq"}
@@ -685,6 +706,12 @@ if __name__ == "__main__":
         results["parallel_ceiling"] = parallel_ceiling()
         path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
         print(results["parallel_ceiling"])
+    elif sys.argv[1:2] == ["pdf"]:  # PDF extraction again, on the mixed corpus' files
+        path = RESULTS / "speed.json"
+        speed = json.loads(path.read_text("utf-8"))
+        speed["pdf"] = pdf_extraction(WORK / "mixed")
+        print(json.dumps(speed["pdf"], indent=2))
+        path.write_text(json.dumps(speed, indent=2) + "\n", "utf-8")
     elif sys.argv[1:2] == ["process"]:  # the mixed corpus' whole-process searches again, on its last index
         path = RESULTS / "speed.json"
         speed = json.loads(path.read_text("utf-8"))
