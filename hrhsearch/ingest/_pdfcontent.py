@@ -54,9 +54,11 @@ class _Unsure(Exception):
 def execute(interpreter: Any, streams: list[Any]) -> bool:
     """Run a page's content streams as pdfminer's ``PDFPageInterpreter.execute`` does; False, having
     done nothing, when the streams are left to pdfminer."""
+    running = getattr(interpreter, "parent_stream_ids", None)
+    if running is None or not isinstance(getattr(interpreter, "stream_ids", None), set):
+        return False  # a pdfminer without the loop guard this mirrors
     chosen = [resolve1(obj) for obj in streams]
-    if not all(isinstance(s, PDFStream) and s.objid is not None and s.objid not in interpreter.parent_stream_ids
-               for s in chosen):
+    if not all(isinstance(s, PDFStream) and s.objid is not None and s.objid not in running for s in chosen):
         return False  # pdfminer warns about these and skips them
     try:
         objects = content_objects([s.get_data() for s in chosen])
