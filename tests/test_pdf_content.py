@@ -101,7 +101,7 @@ def whole_streams(pieces: list[bytes], spaces: list[bytes]) -> st.SearchStrategy
 
 
 @settings(max_examples=300, deadline=None)
-@given(whole_streams(WELL_FORMED, [b" ", b"\n", b"\r\n", b"\t", b"\x00"]))
+@given(whole_streams(WELL_FORMED, [b" ", b"\n", b"\r\n", b"\t"]))  # NUL does not end a name or keyword
 def test_well_formed_streams_are_read_without_pdfminer(data: list[bytes]) -> None:
     assert_same(data, must_read=True)
 
