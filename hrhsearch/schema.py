@@ -12,13 +12,10 @@ rebuilt instead of returning wrong results.
 
 from __future__ import annotations
 
-import operator
 import re
 import sys
 from array import array
-from collections.abc import Iterator
 from functools import lru_cache
-from itertools import repeat
 
 from whoosh import columns, fields, formats
 from whoosh.analysis import (
@@ -156,19 +153,6 @@ def _unpacked(value: bytes) -> list[int]:
     if _BIG_ENDIAN:
         packed.byteswap()
     return packed.tolist()
-
-
-_AFTER_COUNT = operator.itemgetter(slice(_INT_SIZE, None))
-
-
-def unpacked_together(values: list[bytes]) -> tuple[array, Iterator[int]]:
-    """The positions of many packed postings, one posting's after another's, and how many each has:
-    decoded in a few calls that run in C, however many postings there are."""
-    positions = array("I", b"".join(map(_AFTER_COUNT, values)))
-    if _BIG_ENDIAN:
-        positions.byteswap()
-    counts = map(operator.sub, map(operator.floordiv, map(len, values), repeat(_INT_SIZE)), repeat(1))
-    return positions, counts
 
 
 class Text(fields.TEXT):

@@ -14,9 +14,8 @@ tree, so a score may differ from Whoosh's in its last bit.
 from __future__ import annotations
 
 import heapq
-import operator
 from collections.abc import Iterable
-from itertools import accumulate, chain, repeat
+from itertools import accumulate
 from pickle import loads
 
 from whoosh import formats, query
@@ -27,12 +26,10 @@ from whoosh.system import _INT_SIZE
 from .expansion import BestOf
 from .facets import AllBut, Allowed
 from .scoring import TableScorer
-from .schema import PackedPositions, unpacked_together
 from .segments import BlockPostings
 
 Scores = dict[int, float]  # document number in a segment -> score
 _NEXT = (1).__add__
-_ADD, _LSHIFT, _RSHIFT = operator.add, operator.lshift, operator.rshift
 
 
 def search(searcher, q: query.Query, limit: int) -> Results:
@@ -148,41 +145,19 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop
     first, later = positions[words[0]], [positions[text] for text in words[1:]]
     weighed = [(postings[text].scorer.weighed, weights[text]) for text in words]
-    if slop == 1 and type(field.format) is PackedPositions:
-        matched = _side_by_side(candidates, [first, *later])
-    else:
-        matched = [docnum for docnum in candidates if _in_order(decode, slop, first[docnum], [held[docnum] for held in later])]
-    boost = q.boost
-    return {docnum: _tree_sum([weigh(docnum, found[docnum]) for weigh, found in weighed]) * boost for docnum in matched}
-
-
-def _in_order(decode, slop: int, first: bytes, later: list[bytes]) -> bool:
-    ends = decode(first)
-    for held in later:
-        if slop == 1:
-            ends = set(map(_NEXT, ends)).intersection(decode(held))
+    scores: Scores = {}
+    for docnum in candidates:
+        ends = decode(first[docnum])
+        for held in later:
+            if slop == 1:
+                ends = set(map(_NEXT, ends)).intersection(decode(held[docnum]))
+            else:
+                ends = [p for p in decode(held[docnum]) if any(0 < p - end <= slop for end in ends)]
+            if not ends:
+                break
         else:
-            ends = [p for p in decode(held) if any(0 < p - end <= slop for end in ends)]
-        if not ends:
-            return False
-    return True
-
-
-def _side_by_side(candidates: list[int], positions: list[dict[int, bytes]]) -> list[int]:
-    """The candidates where the words (their packed positions, in phrase order) stand one after the
-    other. Each word's positions become numbers ``document << 40 | position + words after it`` (a
-    position is below 2**32, so the sum never reaches the document's bits), and a phrase is a number
-    every word has. The sets are built and intersected by iterators that run in C, instead of a few
-    Python calls per candidate and word."""
-    common: set[int] | None = None
-    for after, held in enumerate(reversed(positions)):
-        found, counts = unpacked_together(list(map(held.__getitem__, candidates)))
-        bases = chain.from_iterable(map(repeat, map(_LSHIFT, candidates, repeat(40)), counts))
-        keys = set(map(_ADD, bases, map(_ADD, found, repeat(after))))
-        common = keys if common is None else common & keys
-        if not common:
-            return []
-    return list(filter(set(map(_RSHIFT, common, repeat(40))).__contains__, candidates))
+            scores[docnum] = _tree_sum([weigh(docnum, found[docnum]) for weigh, found in weighed]) * q.boost
+    return scores
 
 
 def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict, dict]:
@@ -203,9 +178,10 @@ def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -
         for block in picked[text]:
             if kept.isdisjoint(block.ids):
                 continue
-            # Whole blocks, in C: the passages that are not candidates are never looked up.
-            weights[text].update(zip(block.ids, block.weights))
-            positions[text].update(zip(block.ids, block.values()))
+            for doc, weight, value in zip(block.ids, block.weights, block.values()):
+                if doc in kept:
+                    weights[text][doc] = weight
+                    positions[text][doc] = value
     return candidates, weights, positions
 
 

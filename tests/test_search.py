@@ -498,22 +498,6 @@ def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp
     assert compared > 1000, compared
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.lists(st.integers(0, 12), min_size=1, max_size=6).map(lambda p: sorted(set(p))), min_size=1, max_size=4),
-                min_size=1, max_size=40),
-       st.integers(1, 4))
-def test_words_side_by_side_are_found_from_all_candidates_at_once(documents: list, words: int) -> None:
-    """The bulk match of a phrase's packed positions finds the passages the one-by-one match finds."""
-    from hrhsearch import schema, termwise
-
-    rows = [(docnum * 7 + 1, [pos[k % len(pos)] for k in range(words)]) for docnum, pos in enumerate(documents)]
-    candidates = [docnum for docnum, _ in rows]
-    positions = [{docnum: schema._packed(held[k]) for docnum, held in rows} for k in range(words)]
-    one_by_one = [docnum for docnum in candidates
-                  if termwise._in_order(schema._unpacked, 1, positions[0][docnum], [p[docnum] for p in positions[1:]])]
-    assert termwise._side_by_side(candidates, positions) == one_by_one
-
-
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
     """``termwise`` against Whoosh's own matchers, unlimited (so nothing is pruned), over the golden
     queries, boolean and phrase queries, wildcards and filters."""
