@@ -179,6 +179,15 @@ def test_a_stream_already_being_run_is_left_to_pdfminer_s_loop_guard() -> None:
     assert interpreter.ran == []
 
 
+def test_a_page_larger_than_the_reader_takes_is_left_to_pdfminer_s_streaming_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = [b"1 0 0 1 72 700 cm (posting allowance) Tj " * 20]
+    assert _pdfcontent.execute(Recorder(), stream_objects(data))
+    monkeypatch.setattr(_pdfcontent, "MOST_BYTES", len(data[0]) - 1)
+    interpreter = Recorder()
+    assert not _pdfcontent.execute(interpreter, stream_objects(data))
+    assert interpreter.ran == []
+
+
 def page_streams(path: Path) -> list[list[PDFStream]]:
     with path.open("rb") as fp:
         document = PDFDocument(PDFParser(fp), password="")

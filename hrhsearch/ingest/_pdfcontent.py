@@ -45,6 +45,7 @@ _ESCAPES = {ord("b"): b"\b", ord("t"): b"\t", ord("n"): b"\n", ord("f"): b"\f", 
 _BI, _ID = KWD(b"BI"), KWD(b"ID")
 _TRUE_FALSE = {b"true": True, b"false": False}
 _CHUNK = PSBaseParser.BUFSIZ
+MOST_BYTES = 16 << 20  # of a page's content streams read here, so that a worker's memory stays bounded
 
 
 class _Unsure(Exception):
@@ -61,9 +62,12 @@ def execute(interpreter: Any, streams: list[Any]) -> bool:
     if not all(isinstance(s, PDFStream) and s.objid is not None and s.objid not in running for s in chosen):
         return False  # pdfminer warns about these and skips them
     try:
-        objects = content_objects([s.get_data() for s in chosen])
+        data = [s.get_data() for s in chosen]
     except Exception:  # noqa: BLE001 - a stream that cannot be decoded: pdfminer runs the streams before it
         return False
+    if sum(map(len, data)) > MOST_BYTES:
+        return False  # a page's objects take about seven times its bytes; pdfminer's parser streams them
+    objects = content_objects(data)
     if objects is None:
         return False
     interpreter.stream_ids.clear()
