@@ -265,3 +265,11 @@ def test_a_page_with_an_inline_image_is_read_by_pdfminer_and_keeps_its_text(tmp_
     document = extract(path)
     assert "posting allowance" in " ".join(block.text for block in document.blocks)
     assert document == _slow_outcome(path, monkeypatch)
+
+
+def test_reading_many_pdfs_keeps_one_interpreter_class_and_one_operator_table() -> None:
+    for path in CORPUS_PDFS * 3:
+        extract(path)
+    tolerant = pdf._tolerant(PDFPageInterpreter)
+    assert tolerant is pdf._tolerant(PDFPageInterpreter)
+    assert [cls for cls in _pdfcontent._OPERATORS if cls.__name__ == tolerant.__name__] == [tolerant]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import EmptyDocument, ExtractionError
@@ -72,6 +73,7 @@ def _boxes(path: Path) -> tuple[list[_Box], dict, int, list[str]]:
     return boxes, info, pages, problems
 
 
+@lru_cache(maxsize=None)  # one class, not one per file: the content reader keeps a table per class
 def _tolerant(interpreter_class: type) -> type:
     """A page interpreter that survives broken colour spaces and fonts, which text needs neither of,
     and reads content streams with the faster reader where it can."""
@@ -92,6 +94,7 @@ def _tolerant(interpreter_class: type) -> type:
     return Tolerant
 
 
+@lru_cache(maxsize=None)
 def _without_paths(device_class: type) -> type:
     """A layout device that drops lines and shapes: they never join text boxes, and building them
     costs time on drawing-heavy pages."""
