@@ -633,16 +633,20 @@ def tables() -> str:
     speed = json.loads((RESULTS / "speed.json").read_text("utf-8"))
     c, recoll = speed["corpus"], speed["recoll"]
     out += [f"Mixed corpus: {c['files']} files, {c['mb']} MB, {c['pdf_pages']} PDF pages. {speed['machine']}.", "",
-            "| ingest + index | wall s | peak RSS MB | index MB | passages | wall / Recoll |", "|---|---|---|---|---|---|"]
+            "| ingest + index | wall s | MB/s | PDF pages/s | passages/s | peak RSS MB | index MB | passages | wall / Recoll |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for name, key in (("Recoll (recollindex)", "recoll"), ("hrhsearch, --jobs default (2)", "hrhsearch_jobs_default"),
                       ("hrhsearch, --jobs 1", "hrhsearch_jobs_1"), ("hrhsearch, pinned to one core", "hrhsearch_one_cpu")):
         row = speed.get(key)
         if not row:
             continue
-        out.append(f"| {name} | {row['seconds']} | {row['peak_rss_mb']} | {row['index_mb']} | {row.get('sections', '')} | "
+        rate = f"{row['sections'] / row['seconds']:.0f}" if row.get("sections") else ""
+        out.append(f"| {name} | {row['seconds']} | {c['mb'] / row['seconds']:.2f} | {c['pdf_pages'] / row['seconds']:.1f} | "
+                   f"{rate} | {row['peak_rss_mb']} | {row['index_mb']} | {row.get('sections', '')} | "
                    f"{row['seconds'] / recoll['seconds']:.1f} |")
     default, ceiling = speed["hrhsearch_jobs_default"]["seconds"], speed.get("parallel_ceiling")
-    out += ["", f"Two cores against one: --jobs 1 takes {speed['hrhsearch_jobs_1']['seconds'] / default:.2f}× as long as "
+    out += ["", "MB/s, PDF pages/s and passages/s are the corpus' size, its PDF pages and the passages indexed, over the "
+            "whole run's wall time.", "", f"Two cores against one: --jobs 1 takes {speed['hrhsearch_jobs_1']['seconds'] / default:.2f}× as long as "
             f"--jobs 2, and one pinned core {speed['hrhsearch_one_cpu']['seconds'] / default:.2f}×."
             + (f" For comparison, two processes of pure Python arithmetic finished two equal jobs {ceiling['speedup']}× "
                "as fast as one process doing both, so the machine itself gives about 2×." if ceiling else "")]
@@ -670,12 +674,13 @@ def tables() -> str:
     if path.is_file():
         scale_results = json.loads(path.read_text("utf-8"))
         sizes = [k for k in scale_results if k.isdigit()]
-        out += ["", "| sections | hrhsearch index s | peak RSS MB | index MB | plain Whoosh writing s | tantivy s | "
-                "search process s | search RSS MB |", "|---|---|---|---|---|---|---|---|"]
+        out += ["", "| sections | hrhsearch index s | passages/s | peak RSS MB | index MB | plain Whoosh writing s | tantivy s | "
+                "search process s | search RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
         for size in sizes:
             r = scale_results[size]
             h, peers = r["hrhsearch_index"], r.get("peers_index", {})
-            out.append(f"| {h['sections']} | {h['seconds']} | {h['peak_rss_mb']} | {h['index_mb']} | {peers.get('whoosh', {}).get('seconds', 'not run')} | "
+            out.append(f"| {h['sections']} | {h['seconds']} | {h['sections'] / h['seconds']:.0f} | {h['peak_rss_mb']} | {h['index_mb']} | "
+                       f"{peers.get('whoosh', {}).get('seconds', 'not run')} | "
                        f"{peers.get('tantivy', {}).get('seconds', 'not run')} | {r['search_process']['median_seconds']} | {r['search_process']['peak_rss_mb']} |")
         out += ["", "| sections | query | hrhsearch p50 / p95 / p99 ms | plain Whoosh | tantivy |", "|---|---|---|---|---|"]
         for size in sizes:
