@@ -1,4 +1,5 @@
 """PDF with pdfminer.six: text page by page, headings from font size, the title from metadata or page 1.
+Content streams are read by ``_pdfcontent``, which gives pdfminer's own objects faster.
 
 pdfminer.six must be 20260107 or later: earlier releases unpickle CMap files, so a crafted PDF
 could run code (CVE-2025-64512). setup.cfg holds that lower bound.
