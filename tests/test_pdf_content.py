@@ -273,3 +273,41 @@ def test_reading_many_pdfs_keeps_one_interpreter_class_and_one_operator_table() 
     tolerant = pdf._tolerant(PDFPageInterpreter)
     assert tolerant is pdf._tolerant(PDFPageInterpreter)
     assert [cls for cls in _pdfcontent._OPERATORS if cls.__name__ == tolerant.__name__] == [tolerant]
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@pytest.mark.parametrize("unicode_font", [False, True], ids=["core fonts", "embedded Unicode font"])
+def test_a_varied_generated_pdf_reads_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unicode_font: bool) -> None:
+    """Escaped brackets and backslashes, shapes, a rotated line, two columns and, with an embedded
+    font, text written as two-byte glyph numbers: binary strings with NULs, line ends and escapes."""
+    from fpdf import FPDF
+
+    if unicode_font and not DEJAVU.is_file():
+        pytest.skip("no DejaVu font on this machine to embed")
+    document = FPDF()
+    if unicode_font:
+        document.add_font("DejaVu", fname=str(DEJAVU))
+    for page in range(2):
+        document.add_page()
+        document.set_font("DejaVu" if unicode_font else "Helvetica", size=18)
+        document.cell(0, 12, f"Part {page + 1}: retention (rural) \\ posts", new_x="LMARGIN", new_y="NEXT")
+        document.set_font("DejaVu" if unicode_font else "Helvetica", size=10)
+        document.rect(10, 40, 60, 20, style="DF")
+        document.ellipse(80, 40, 30, 15)
+        document.line(10, 70, 200, 70)
+        with document.rotation(30, x=100, y=120):
+            document.text(100, 120, "Rotated note on housing allowances")
+        text = "Incentives (housing, pay) keep nurses in remote posts; agentes de saúde e formação contínua. " * 6
+        document.set_y(140)
+        document.multi_cell(90, 5, text)
+        document.set_xy(110, 140)
+        document.multi_cell(90, 5, text.upper())
+    path = tmp_path / "varied.pdf"
+    document.output(str(path))
+    for streams_of_page in page_streams(path):
+        assert_same([s.get_data() for s in streams_of_page], must_read=True)
+    fast = outcome(path)
+    assert "posts" in " ".join(block.text for block in fast.blocks)
+    assert fast == _slow_outcome(path, monkeypatch)
