@@ -230,9 +230,12 @@ def _slow_outcome(path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
         return outcome(path)
 
 
-@pytest.mark.parametrize("path", CORPUS_PDFS + [p for p in SHARED_PDFS if p.stat().st_size < 600_000 and p.name != "password.pdf"],
-                         ids=lambda p: p.name)
-def test_documents_are_the_same_as_with_pdfminer_s_parser_and_shapes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+SMALL_PDFS = CORPUS_PDFS + [p for p in SHARED_PDFS if p.stat().st_size < 600_000 and p.name != "password.pdf"]
+
+
+@pytest.mark.parametrize("path", SMALL_PDFS, ids=lambda p: p.name)
+def test_documents_are_the_same_as_with_pdfminer_s_parser_and_shapes(path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     assert outcome(path) == _slow_outcome(path, monkeypatch)
 
 

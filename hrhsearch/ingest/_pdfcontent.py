@@ -16,7 +16,7 @@ from typing import Any
 from pdfminer import settings
 from pdfminer.pdfinterp import PDFInterpreterError
 from pdfminer.pdftypes import PDFStream, resolve1
-from pdfminer.psparser import KWD, LIT, PSBaseParser, PSKeyword, keyword_name, literal_name
+from pdfminer.psparser import ESC_STRING, HEX_PAIR, KWD, LIT, SPC, PSBaseParser, PSKeyword, keyword_name, literal_name
 
 _TOKEN = re.compile(
     rb"[\s\x00]*(?:"
@@ -37,11 +37,8 @@ _TOKEN = re.compile(
 )
 _STRING_STOP = re.compile(rb"[()\\]")
 _OCTAL = re.compile(rb"[0-7]{1,3}")
-_SPACE = re.compile(rb"\s")
-_HEX_PAIR = re.compile(rb"[0-9a-fA-F]{2}|.", re.S)
 _NAME_HEX = re.compile(rb"#([0-9a-fA-F]{0,2})")
-_ESCAPES = {ord("b"): b"\b", ord("t"): b"\t", ord("n"): b"\n", ord("f"): b"\f", ord("r"): b"\r",
-            ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
+_ESCAPES = {key[0]: bytes((value,)) for key, value in ESC_STRING.items()}  # pdfminer's, by byte
 _BI, _ID = KWD(b"BI"), KWD(b"ID")
 _TRUE_FALSE = {b"true": True, b"false": False}
 _CHUNK = PSBaseParser.BUFSIZ
@@ -155,7 +152,7 @@ def _read(data: bytes, current: list[Any], open_: list[tuple[str, list[Any]]], l
         elif kind == 7:
             if pos == end:
                 raise _Unsure  # not closed in this stream
-            current.append(_HEX_PAIR.sub(_hex_byte, _SPACE.sub(b"", m.group(7))))
+            current.append(HEX_PAIR.sub(_hex_byte, SPC.sub(b"", m.group(7))))
         elif kind == 9:
             if pos == end and not last:
                 raise _Unsure  # a ">" that the next stream may make ">>"
