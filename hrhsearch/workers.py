@@ -115,16 +115,28 @@ def _serve(conn: Connection, parent_end: Connection, memory_mb: int | None, pass
         if task is None:
             return
         if task == FINISH:
-            conn.send(writer.finish() if writer else None)
-            writer = None
-            continue
-        result = prepare(task.path, passage_words)
-        if target and isinstance(result, Prepared):
-            result, writer = _write(result, task, writer, target, writer_mb)
+            answer, writer = writer.finish() if writer else None, None
+        else:
+            answer = prepare(task.path, passage_words)
+            if target and isinstance(answer, Prepared):
+                answer, writer = _write(answer, task, writer, target, writer_mb)
+        if not _reply(conn, answer, None if task == FINISH else task.path):
+            return
+
+
+def _reply(conn: Connection, answer: object, path: Path | None) -> bool:
+    """Send ``answer`` to the parent; False when the parent has gone (stopped by Ctrl-C, say),
+    which is the parent's to report: a worker's traceback would only bury its message."""
+    try:
         try:
-            conn.send(result)
+            conn.send(answer)
         except MemoryError:
-            conn.send(ExtractionError(task.path, "ran out of memory while reading it (raise --max-memory to allow more)"))
+            if path is None:
+                raise
+            conn.send(ExtractionError(path, "ran out of memory while reading it (raise --max-memory to allow more)"))
+    except OSError:  # a broken pipe, or a closed one
+        return False
+    return True
 
 
 FINISH = "finish"  # a worker's segment is to be committed: finish it and send it back
@@ -241,7 +253,7 @@ class Workers:
         again: deque[tuple[int, Task]] = deque()  # lost with a worker's segment: read and written again
         done: list[tuple[Task, Result]] = []
         segments: list = []
-        given, pausing = 0, False
+        given, pausing, ended = 0, False, False
         try:
             while True:
                 for worker in workers:
@@ -262,9 +274,12 @@ class Workers:
                     commit(segments + self._finish(workers))
                     segments, pausing = [], False
             commit(segments + self._finish(workers))
+            ended = True
         finally:
+            # Stopped early (Ctrl-C, an error, a caller that stopped reading): nothing a worker still
+            # does would be used, and one finishing a segment could keep the user waiting.
             for worker in workers:
-                worker.stop(kill=worker.task is not None)
+                worker.stop(kill=not ended or worker.task is not None)
 
     def _finish(self, workers: list[_Worker]) -> list:
         if not self.target:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 import hrhsearch
 from hrhsearch import workers
 from hrhsearch.cli import EXIT_FILES_FAILED, main
+from hrhsearch.records import MAX_WORDS, Limits
 from tests import badfiles
 from tests.conftest import SHARED, needs_shared
 
@@ -192,6 +193,42 @@ def test_a_worker_that_crashes_costs_only_its_file(tmp_path: Path, monkeypatch: 
     assert (stats.documents, stats.sections) == (3, 3)
     found = hrhsearch.search("workforce planning note", index=tmp_path / "index")
     assert sorted(Path(p.path).name for p in found) == ["a.md", "b.md", "c.md"]
+
+
+def test_a_worker_whose_run_has_stopped_ends_without_a_traceback(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    # Ctrl-C stops the indexing process while a worker is still reading. The worker's answer then
+    # meets a closed pipe, and its traceback would bury the run's one "Interrupted" line.
+    note = tmp_path / "note.md"
+    note.write_text("# Locums\n\nLocum doctors cover rural posts.\n", "utf-8")
+    worker = workers._Worker(Limits(), MAX_WORDS, None, 64)
+    worker.conn.send(workers.Task(note, tmp_path))
+    worker.conn.close()
+    worker.process.join(timeout=60)
+    assert worker.process.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_ctrl_c_as_a_file_is_handed_out_stops_its_worker_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capfd: pytest.CaptureFixture) -> None:
+    # The workers are forked, so they run the patched reader; only the parent is interrupted.
+    from multiprocessing.connection import Connection
+
+    parent, real_send = os.getpid(), Connection.send
+
+    def interrupted_after_sending(self: Connection, obj: object) -> None:
+        real_send(self, obj)
+        if os.getpid() == parent and isinstance(obj, workers.Task):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(workers, "prepare", lambda path, words: time.sleep(30))
+    monkeypatch.setattr(Connection, "send", interrupted_after_sending)
+    note = tmp_path / "note.md"
+    note.write_text("# Locums\n\nLocum doctors cover rural posts.\n", "utf-8")
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        list(workers.Workers(jobs=1).run([workers.Task(note, tmp_path)]))
+    assert time.monotonic() - started < 4, "the run waited for a reader whose file it would not use"
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_the_slowest_pdf_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
