@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import whoosh
 from whoosh import query
 from whoosh.matching import NullMatcher
 from whoosh.matching.binary import DisjunctionMaxMatcher
 
-from . import schema, vocabulary
+from . import cache, schema, vocabulary
 
 WEIGHT = 0.5
 CACHE_FORMAT = 1  # bump when the cached tables' layout changes
@@ -83,15 +81,9 @@ def _tables_key() -> str:
     return digest.hexdigest()[:20]
 
 
-def _cache_file(key: str) -> Path:
-    root = os.environ.get("HRHSEARCH_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "hrhsearch")
-    return Path(root) / f"thesaurus-{key}.json"
-
-
 def _read_cache(key: str) -> tuple[dict, dict, int] | None:
     try:
-        data = json.loads(_cache_file(key).read_text("utf-8"))
+        data = json.loads(cache.cache_file(f"thesaurus-{key}.json").read_text("utf-8"))
         entries = [vocabulary.Entry({k: tuple(v) for k, v in a.items()}, {k: tuple(v) for k, v in t.items()})
                    for a, t in data["entries"]]
         acronyms = {tuple(words): entries[n] for words, n in data["acronyms"]}
@@ -109,14 +101,8 @@ def _write_cache(key: str, tables: tuple[dict, dict, int]) -> None:
             "acronyms": [[list(words), number[id(e)]] for words, e in acronyms.items()],
             "terms": [[language, list(stems), number[id(e)]] for (language, stems), e in terms.items()],
             "longest": longest}
-    path = _cache_file(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs the next search the time to build them again
+    # A read-only home only costs the next search the time to build them again.
+    cache.write(cache.cache_file(f"thesaurus-{key}.json"), lambda out: out.write(json.dumps(data, ensure_ascii=False).encode()))
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -76,6 +77,51 @@ def test_both_detectors_tell_our_languages_apart(detector: str, monkeypatch: pyt
     }
     assert {code: language.detect(text, fallback="?") for code, text in samples.items()} == {c: c for c in samples}
     assert language.detect("Too short to tell.", fallback="pt") == "pt"
+
+
+def _corpus_samples() -> list[str]:
+    texts = [path.read_text("utf-8", "replace") for path in sorted(CORPUS.rglob("*"))
+             if path.suffix in (".md", ".txt", ".html", ".rst")]
+    samples = [text[i:i + 400] for text in texts for i in range(0, len(text), 400)]
+    return samples + ["", "a", "Mkurugenzi wa afya ya jamii", "医疗卫生人员", "ЗДРАВООХРАНЕНИЕ РОССИИ", "1234 5678"]
+
+
+def test_the_cached_language_model_answers_as_py3langid_s_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The model is cut to our candidate languages and cached uncompressed; every answer, confidence
+    # included, must be what py3langid's own loader gives, from the cache and before it is written.
+    from py3langid import langid, modelio
+
+    from hrhsearch import language
+
+    monkeypatch.setenv("HRHSEARCH_CACHE", str(tmp_path / "cache"))
+    own = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    own.set_languages(list(language.CANDIDATES))
+    samples = _corpus_samples()
+    expected = [tuple(own.classify(text)) for text in samples]
+    assert len({code for code, _ in expected}) >= 4, "the samples should span our languages"
+    first = language._py3langid()
+    assert [first(text) for text in samples] == expected
+    [cached] = (tmp_path / "cache").glob("py3langid-*.npz")
+    assert cached.stat().st_size < 60 * 2**20, "only the candidates' scores are kept"
+    monkeypatch.setattr(modelio, "load_model", lambda path: pytest.fail("the cached model was not used"))
+    second = language._py3langid()
+    assert [second(text) for text in samples] == expected
+
+
+def test_a_damaged_or_unwritable_model_cache_costs_only_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hrhsearch import language
+
+    text = "Les sages-femmes des centres de santé ruraux suivent des formations continues chaque année."
+    monkeypatch.setenv("HRHSEARCH_CACHE", str(tmp_path / "cache"))
+    language._py3langid()
+    [cached] = (tmp_path / "cache").glob("py3langid-*.npz")
+    cached.write_bytes(cached.read_bytes()[: 2**20])  # damaged: cut short
+    assert language._py3langid()(text)[0] == "fr"
+    assert cached.stat().st_size > 2**20, "a damaged cache is written again"
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be", "utf-8")
+    monkeypatch.setenv("HRHSEARCH_CACHE", str(blocked))
+    assert language._py3langid()(text)[0] == "fr"
 
 
 def test_an_unknown_detector_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
