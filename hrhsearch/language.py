@@ -62,7 +62,7 @@ def _model() -> tuple:
 
     Its file is LZMA-compressed, and unpacking 68 MB took 0.6 of the 0.8 s that loading it took:
     most of the time of indexing one changed file. So the cut model is cached, uncompressed
-    (about 43 MB, read in a tenth of the time), under a key of py3langid's version and model file."""
+    (about 43 MB, read in 0.12 s), under a key of py3langid's version and model file."""
     import numpy as np
     from py3langid import langid, modelio
 
