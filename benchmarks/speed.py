@@ -649,7 +649,7 @@ def tables() -> str:
             "whole run's wall time.", "", f"Two cores against one: --jobs 1 takes {speed['hrhsearch_jobs_1']['seconds'] / default:.2f}× as long as "
             f"--jobs 2, and one pinned core {speed['hrhsearch_one_cpu']['seconds'] / default:.2f}×."
             + (f" For comparison, two processes of pure Python arithmetic finished two equal jobs {ceiling['speedup']}× "
-               "as fast as one process doing both, so the machine itself gives about 2×." if ceiling else "")]
+               "as fast as one process doing both: what this machine gave two processes at that moment." if ceiling else "")]
     w = speed["writing"]
     out += ["", f"| writing the same {w['sections']} passages | seconds | / plain Whoosh |", "|---|---|---|"]
     names = {"hrhsearch": "hrhsearch, postings analysed by the workers (the writing process' share)",
