@@ -459,16 +459,20 @@ def test_analysed_postings_are_whoosh_s_own(words: list[str], language: str) -> 
     assert {name: tuple(postings) for name, postings in schema.analysed(texts).items()} == whoosh_own
 
 
-def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_bulk", [False, True], ids=["passage by passage", "over arrays"])
+def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path, in_bulk: bool,
+                                                                              monkeypatch) -> None:
     """Phrases are matched from their words' positions, reading a common word only in the blocks of
-    postings where the rarer words are. Whoosh's own phrase matcher must agree on every passage
-    and score: words in and out of order, repeated, apart by a slop, across postings of many
-    blocks, with deleted passages."""
+    postings where the rarer words are, passage by passage or, for common words, over arrays.
+    Whoosh's own phrase matcher must agree on every passage and score: words in and out of order,
+    repeated, apart by a slop, across postings of many blocks, with deleted passages."""
     import random
 
     from whoosh import query
 
     from hrhsearch import schema, termwise
+
+    monkeypatch.setattr(termwise, "IN_BULK", 0 if in_bulk else 10**9)
 
     rng = random.Random(3)
     words = "rural nurses retention health workers pay housing district training".split()
@@ -483,12 +487,13 @@ def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp
         changed.write_text(changed.read_text("utf-8") + "\nrural nurses of the district.\n", "utf-8")
     hrhsearch.build_index([docs], index=index, jobs=1)
     phrases = [("rural", "nurses"), ("nurses", "rural"), ("retention", "health", "workers"), ("pay", "pay"),
-               ("pay", "pay", "pay"), ("health", "workers", "pay", "housing"), ("rural", "absent"), ("district",)]
+               ("pay", "pay", "pay"), ("health", "workers", "pay", "housing"), ("rural", "absent"), ("district",),
+               ("district", "the")]
     compared = 0
     with hrhsearch.open_index(index).searcher() as searcher:
         assert searcher.reader().has_deletions()
         for phrase in phrases:
-            for slop, boost in ((1, 1.0), (3, 1.0), (1, 2.5)):
+            for slop, boost in ((1, 1.0), (2, 1.0), (3, 1.0), (1, 2.5)):
                 q = query.Phrase("body_en", [schema.word_stem("en", w) for w in phrase], slop=slop, boost=boost)
                 ours = termwise.search(searcher, q, 1000)
                 whoosh_own = searcher.search(q, limit=None, optimize=False)
