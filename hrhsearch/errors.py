@@ -38,7 +38,7 @@ class IndexVersionMismatch(HrhsearchError):
         newer = " (written by a newer hrhsearch)" if isinstance(found, int) and found > max(readable) else ""
         super().__init__(
             f"The index at {self.index} has schema version {found}{newer}; this hrhsearch reads "
-            f"{' and '.join(map(str, readable))}. Rebuild it with: hrhsearch rebuild --index {self.index}"
+            f"{', '.join(map(str, readable[:-1])) + ' and ' if len(readable) > 1 else ''}{readable[-1]}. Rebuild it with: hrhsearch rebuild --index {self.index}"
         )
 
 

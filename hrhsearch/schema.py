@@ -33,10 +33,12 @@ from whoosh.system import _INT_SIZE, pack_uint
 # 2: the ``analysis`` field, for BM25's per-field document counts; 3: metadata and facets; 4: text
 # fields that take analysed postings, the ``published`` year term, segments in hrhsearch's codec;
 # 5: posting blocks with their positions apart (``segments.SplitPostingsWriter``), positions packed
-# (``PackedPositions``). This version reads 4 as well, whose blocks are Whoosh's own, and marks an
-# index 5 before it writes to it; an index keeps the positions of the schema it was created with.
-SCHEMA_VERSION = 5
-READABLE_VERSIONS = (4, 5)
+# (``PackedPositions``); 6: posting blocks stored as arrays (``segments.ARRAYS``), which a phrase
+# of common words reads straight into numpy. This version reads 4 and 5 as well, whose blocks it
+# reads as they are, and marks an index 6 before it writes to it (``optimize`` then writes its older
+# segments again); an index keeps the positions of the schema it was created with.
+SCHEMA_VERSION = 6
+READABLE_VERSIONS = (4, 5, 6)
 LANGUAGES = ("en", "fr", "es", "pt")
 OTHER = "xx"
 FIELD_LANGUAGES = LANGUAGES + (OTHER,)

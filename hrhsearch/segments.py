@@ -11,12 +11,15 @@ from __future__ import annotations
 import heapq
 import io
 import os
+import sys
 import threading
 import zlib
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timezone
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 from pickle import dumps, loads
@@ -127,29 +130,40 @@ class _TermsReader(W3TermsReader):
 
 
 # A block's compression byte with this bit set marks a split block (``SplitPostingsWriter``);
-# Whoosh writes 0 to 9 there, so segments written before keep being read as they are.
+# Whoosh writes 0 to 9 there, so segments written before keep being read as they are. With
+# ``ARRAYS`` as well (schema 6), the block's two parts are arrays of fixed-width numbers instead
+# of pickles, so that a phrase reads a common word's blocks straight into numpy arrays.
 SPLIT = 0x40
+ARRAYS = 0x20
+_LITTLE = sys.byteorder == "little"
 
 
 class SplitPostingsWriter(W3PostingsWriter):
-    """Whoosh's blocks of postings, each with its positions apart.
+    """Whoosh's blocks of postings, each with its positions apart, as arrays.
 
     Whoosh pickles a block's passage numbers, weights and positions together, so that scoring a
     word or reading a filter decodes every posting's positions too: four fifths of a block's
     decoding time. Here a block's data is the length of its first part, the first part (numbers
-    and weights) and the second (the values, positions for text fields), each pickled and
-    compressed on its own (``_packed``). The block's header is Whoosh's, with ``SPLIT`` in its
-    compression byte."""
+    and weights) and the second (the values, positions for text fields), each compressed on its
+    own. Both parts are arrays (``_array_parts``); a block whose values do not fit them (passage
+    numbers as bytes, some postings without a value) pickles its parts instead (``_packed``). The
+    block's header is Whoosh's, with ``SPLIT`` (and ``ARRAYS``) in its compression byte."""
+
+    arrays = True  # False writes pickled parts, as schema 5 did
 
     def _write_block(self, last: bool = False) -> None:
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        level = self._compression
-        first = _packed((self._mini_ids(), self._mini_weights()), level)
-        data = pack_uint(len(first)) + first + _packed(self._mini_values(), level)
-        ids = self._ids
-        info = dumps((len(ids), ids[-1], self._maxweight, SPLIT | level,
+        level, ids, values = self._compression, self._ids, self._values
+        if self.arrays and not self._byteids and len(values) in (0, len(ids)):
+            first, second = _array_parts(ids, self._mini_weights(), values, level)
+            kind = SPLIT | ARRAYS | level
+        else:
+            first, second = _packed((self._mini_ids(), self._mini_weights()), level), _packed(self._mini_values(), level)
+            kind = SPLIT | level
+        data = pack_uint(len(first)) + first + second
+        info = dumps((len(ids), ids[-1], self._maxweight, kind,
                       length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
         length = len(info) + len(data)
         self._postfile.write_int(-length if last else length)  # a negative length ends the postings
@@ -171,6 +185,65 @@ def _unpacked(data: bytes, level: int) -> object:
     return loads(zlib.decompress(data) if level else data)
 
 
+def _array_parts(ids: list[int], weights, values: list[bytes], level: int) -> tuple[bytes, bytes]:
+    """A block's two parts as arrays, little-endian: the gaps between passage numbers (the first
+    from 0) as 32-bit integers, then the weights as 32-bit floats, as Whoosh's writer holds them
+    (none if all are 1.0, one if all are equal, as its ``_mini_weights`` gives them); and each
+    value's length in bytes as a 32-bit integer, then the values one after another (nothing if the
+    postings have none)."""
+    gaps = array("I", [ids[0]])
+    gaps.extend(map(int.__sub__, ids[1:], ids))
+    kept = array("f", [] if weights is None else [weights] if isinstance(weights, float) else weights)
+    lengths = array("I", map(len, values))
+    if not _LITTLE:
+        for part in (gaps, kept, lengths):
+            part.byteswap()
+    first, second = gaps.tobytes() + kept.tobytes(), lengths.tobytes() + b"".join(values)
+    return (zlib.compress(first, level), zlib.compress(second, level)) if level else (first, second)
+
+
+def _raw(data: bytes, level: int) -> bytes:
+    return zlib.decompress(data) if level else data
+
+
+def _array_first(data: bytes, level: int, count: int) -> tuple[array, object]:
+    """A block's passage-number gaps and its weights, as ``_array_parts`` wrote them and as Whoosh's
+    reader takes them: None for all 1.0, one float for all equal, else one each."""
+    raw = zlib.decompress(data) if level else data
+    gaps, weights = array("I"), array("f")
+    gaps.frombytes(raw[: 4 * count])
+    weights.frombytes(raw[4 * count :])
+    if not _LITTLE:
+        gaps.byteswap()
+        weights.byteswap()
+    if not weights:
+        return gaps, None
+    return gaps, weights[0] if len(weights) == 1 else weights
+
+
+def _values_of(rest: bytes, compression: int, count: int, fixed: int | None) -> list | bytes:
+    """A split block's values from its second part, as Whoosh's block reader takes them: one each,
+    or all together for a format whose values have a fixed size."""
+    level = compression & ~(SPLIT | ARRAYS)
+    if not compression & ARRAYS:
+        return _unpacked(rest, level)
+    values = _array_values(rest, level, count)
+    return values if fixed is None or fixed < 0 else b"".join(values)
+
+
+def _array_values(data: bytes, level: int, count: int) -> list[bytes]:
+    """A block's values from its second part (``_array_parts``); empty values for postings without one."""
+    raw = zlib.decompress(data) if level else data
+    if not raw:
+        return [b""] * count
+    lengths = array("I")
+    lengths.frombytes(raw[: 4 * count])
+    if not _LITTLE:
+        lengths.byteswap()
+    ends = list(accumulate(lengths, initial=4 * count))
+    return list(map(raw.__getitem__, map(slice, ends, ends[1:])))
+
+
 class BlockPostings(W3LeafMatcher):
     """Whoosh decodes the document numbers of each block of postings with a generator, a Python
     call per posting (about 7% of the benchmark's searches under cProfile, before they ran a term at a
@@ -184,8 +257,8 @@ class BlockPostings(W3LeafMatcher):
 
     @property
     def _level(self) -> int:
-        """A split block's compression level: its compression byte without the ``SPLIT`` mark."""
-        return self._compression & ~SPLIT
+        """A split block's compression level: its compression byte without its marks."""
+        return self._compression & ~(SPLIT | ARRAYS)
 
     def _read_data(self) -> None:
         """A split block's first part; its values wait until something asks for them."""
@@ -193,16 +266,45 @@ class BlockPostings(W3LeafMatcher):
             return super()._read_data()
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         cut = _INT_SIZE + unpack_uint(data[:_INT_SIZE])[0]
-        self._data = (*_unpacked(data[_INT_SIZE:cut], self._level), None)
+        if self._compression & ARRAYS:
+            self._data = (*_array_first(data[_INT_SIZE:cut], self._level, self._blocklength), None)
+        else:
+            self._data = (*_unpacked(data[_INT_SIZE:cut], self._level), None)
         self._rest = data[cut:]
 
     def _read_values(self) -> None:
         if self._data is None:
             self._read_data()
         if self._compression & SPLIT and self._rest is not None:
-            self._data = (*self._data[:2], _unpacked(self._rest, self._level))
+            self._data = (*self._data[:2], _values_of(self._rest, self._compression, self._blocklength, self._fixedsize))
             self._rest = None
         super()._read_values()
+
+    def stored_arrays(self, docs: list[int] | None) -> Iterator[tuple] | None:
+        """Each block from here on that may hold one of ``docs`` (sorted; every block if None), as
+        ``_array_parts`` stored it: its last passage number, its number of postings, its first part
+        and a function that gives its second part, both decompressed; None if the blocks are not
+        arrays. A phrase of common words reads them into numpy arrays without a Python step per
+        posting."""
+        if self._compression is None or not self._compression & ARRAYS or self._i:
+            return None
+        return self._stored_arrays(docs)
+
+    def _stored_arrays(self, docs: list[int] | None) -> Iterator[tuple]:
+        at, wanted, below = 0, len(docs) if docs is not None else 0, -1
+        while self.is_active():
+            if docs is not None:
+                at = bisect_right(docs, below, at)
+                if at == wanted:
+                    return
+            if docs is None or docs[at] <= self._maxid:
+                data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+                cut = _INT_SIZE + unpack_uint(data[:_INT_SIZE])[0]
+                level = self._level
+                yield (self._maxid, self._blocklength, _raw(data[_INT_SIZE:cut], level),
+                       partial(_raw, data[cut:], level))
+            below = self._maxid
+            self._next_block()
 
     def blocks(self, values: bool = True) -> Iterator[tuple]:
         """(documents, weights, values) of each block from here on, or (documents, weights): a merge
@@ -276,7 +378,7 @@ class Picked:
     """Some postings of one block: their documents and weights, and their values once asked for.
     A split block keeps its values' bytes until then; any other is decoded as Whoosh decodes it."""
 
-    __slots__ = ("ids", "weights", "_found", "_values", "_rest", "_level")
+    __slots__ = ("ids", "weights", "_found", "_values", "_rest", "_decode")
 
     def __init__(self, postings: BlockPostings, found: Sequence[int]) -> None:
         ids, weights = postings._ids, postings._weights
@@ -285,15 +387,16 @@ class Picked:
         self._found = found
         fixed = postings._fixedsize
         if postings._values is None and postings._compression & SPLIT and (fixed is None or fixed < 0):
-            self._values, self._rest, self._level = None, postings._rest, postings._level
+            self._values, self._rest = None, postings._rest
+            self._decode = partial(_values_of, compression=postings._compression, count=postings._blocklength, fixed=fixed)
         else:
             if postings._values is None:
                 postings._read_values()
-            self._values, self._rest, self._level = postings._values, None, 0
+            self._values, self._rest, self._decode = postings._values, None, None
 
     def values(self) -> list:
         if self._values is None:
-            self._values = _unpacked(self._rest, self._level)
+            self._values = self._decode(self._rest)
             self._rest = None
         values = self._values
         return [values[i] for i in self._found]

@@ -179,14 +179,12 @@ def _phrase_in_bulk(reader, fieldname: str, words: list[bytes], postings: dict[b
     order as ``TableScorer.weighed``, so that scores are equal to the last bit."""
     import numpy as np
 
-    candidates, picked = _candidates(reader, fieldname, postings)
-    if not candidates:
+    found = _stored_arrays(np, reader, fieldname, postings)
+    if found is False:  # blocks written before they were arrays
+        found = _picked_arrays(np, reader, fieldname, postings)
+    if found is None:
         return {}
-    docs = np.array(candidates, dtype=np.int64)
-    kept = set(candidates)
-    weights, keys = {}, {}
-    for text, blocks in picked.items():
-        weights[text], keys[text] = _weights_and_keys(np, blocks, kept, docs)
+    docs, weights, keys = found
     ends = keys[words[0]]
     for text in words[1:]:
         following = keys[text]
@@ -203,6 +201,78 @@ def _phrase_in_bulk(reader, fieldname: str, words: list[bytes], postings: dict[b
         norms = np.array(scorer.norms)[np.frombuffer(scorer.lengths, dtype=np.uint8)[matched]]
         parts.append(scorer.idf * ((weight * scorer.k1_plus_1) / (weight + norms)))
     return dict(zip(matched.tolist(), (_tree_sum(parts) * boost).tolist()))
+
+
+def _picked_arrays(np, reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple | None:
+    """The passages that hold every word, and each word's weights and positions there (see
+    ``_weights_and_keys``), from blocks of any kind, picked as ``_candidates`` picks them."""
+    candidates, picked = _candidates(reader, fieldname, postings)
+    if not candidates:
+        return None
+    docs = np.array(candidates, dtype=np.int64)
+    kept = set(candidates)
+    weights, keys = {}, {}
+    for text, blocks in picked.items():
+        weights[text], keys[text] = _weights_and_keys(np, blocks, kept, docs)
+    return docs, weights, keys
+
+
+def _stored_arrays(np, reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple | None | bool:
+    """What ``_picked_arrays`` gives, read from blocks stored as arrays (``segments.ARRAYS``)
+    without a Python step per posting: False if a word's blocks are not arrays."""
+    docs, read = None, {}
+    for text in sorted(postings, key=lambda text: reader.doc_frequency(fieldname, text)):
+        blocks = postings[text].stored_arrays(None if docs is None else docs.tolist())
+        if blocks is None:
+            return False
+        blocks = list(blocks)
+        ids, weights, sizes = _numbers(np, blocks)
+        docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+        if not docs.size:
+            return None
+        read[text] = blocks, ids, weights, sizes
+    weights, keys = {}, {}
+    for text, (blocks, ids, block_weights, sizes) in read.items():
+        found = docs[np.minimum(np.searchsorted(docs, ids), len(docs) - 1)] == ids
+        holding = np.logical_or.reduceat(found, np.cumsum(sizes) - sizes)
+        there = np.repeat(holding, sizes)
+        values = [block[3]() for block, wanted in zip(blocks, holding.tolist()) if wanted]
+        keys[text] = _keys(np, ids[there], values, sizes[holding], found[there])
+        weights[text] = block_weights[found]
+    return docs, weights, keys
+
+
+def _numbers(np, blocks: list):
+    """The passage numbers and weights of stored blocks, and each block's number of postings."""
+    sizes = np.fromiter((block[1] for block in blocks), dtype=np.int64, count=len(blocks))
+    gaps = np.frombuffer(b"".join(first[: 4 * count] for _, count, first, _ in blocks), dtype="<u4").astype(np.int64)
+    starts = np.cumsum(sizes) - sizes
+    # A block's first gap is from 0: take away the previous block's last passage number.
+    gaps[starts[1:]] -= np.fromiter((block[0] for block in blocks[:-1]), dtype=np.int64, count=len(blocks) - 1)
+    weights = np.concatenate([_block_weights(np, first[4 * count :], count) for _, count, first, _ in blocks])
+    return np.cumsum(gaps), weights, sizes
+
+
+def _block_weights(np, data: bytes, count: int):
+    """A block's weights (32-bit floats, ``segments._array_parts``): none if all are 1.0, one if all are equal."""
+    weights = np.frombuffer(data, dtype="<f4").astype(np.float64)
+    if len(weights) == count:
+        return weights
+    return np.full(count, weights[0] if len(weights) else 1.0)
+
+
+def _keys(np, ids, values: list[bytes], counts, found):
+    """The positions of the postings ``found`` among ``ids``, as ``passage << 32 | position``, from
+    their blocks' second parts (``values``, of ``counts`` postings each): each value's length in
+    bytes, 32 bits each, then the values, a packed value being its count and then its positions."""
+    counts = counts.tolist()
+    lengths = np.frombuffer(b"".join(raw[: 4 * n] for raw, n in zip(values, counts)), dtype="<u4") // 4
+    data = np.frombuffer(b"".join(raw[4 * n :] for raw, n in zip(values, counts)), dtype="<u4")
+    is_position = np.ones(len(data), dtype=bool)
+    is_position[np.cumsum(lengths) - lengths] = False
+    held = lengths.astype(np.int64) - 1
+    keys = (np.repeat(ids, held) << 32) | data[is_position].astype(np.int64)
+    return keys[np.repeat(found, held)]
 
 
 def _candidates(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from whoosh.codec.whoosh3 import W3PostingsWriter
 
@@ -15,7 +15,7 @@ import hrhsearch
 from hrhsearch import expansion
 from hrhsearch.cli import main
 from hrhsearch.errors import QueryError
-from hrhsearch.segments import BlockPostings, SplitPostingsWriter, _found
+from hrhsearch.segments import ARRAYS, BlockPostings, SplitPostingsWriter, _found
 
 from .labelled.measure import HERE
 
@@ -372,8 +372,8 @@ def _all_postings(matcher) -> list[tuple[int, float, bytes]]:
 
 
 def _read_back(folder: Path, writer_class, reader_class, format_, postings: list, level: int = 3,
-               wanted: list[int] | None = None) -> list:
-    """``postings`` written by ``writer_class`` in blocks of 128, read by ``reader_class``; what
+               wanted: list[int] | None = None, size: int = 128) -> list:
+    """``postings`` written by ``writer_class`` in blocks of ``size``, read by ``reader_class``; what
     ``BlockPostings.picked`` gives for the ``wanted`` documents is checked too."""
     from whoosh.codec.whoosh3 import W3TermInfo
     from whoosh.filedb.filestore import FileStorage
@@ -381,7 +381,7 @@ def _read_back(folder: Path, writer_class, reader_class, format_, postings: list
     storage = FileStorage(str(folder))
     name = f"{writer_class.__name__}.pst"
     with storage.create_file(name) as out:
-        writer = writer_class(out, blocklimit=128, compression=level, inlinelimit=1)
+        writer = writer_class(out, blocklimit=size, compression=level, inlinelimit=1)
         writer.start_postings(format_, W3TermInfo())
         for docnum, weight, value in postings:
             writer.add_posting(docnum, weight, value)
@@ -392,8 +392,11 @@ def _read_back(folder: Path, writer_class, reader_class, format_, postings: list
         if reader_class is BlockPostings and writer_class is SplitPostingsWriter:
             reader.reset()  # decoding the numbers and weights of a split block leaves its positions
             blocks = [len(ids) for ids, _ in reader.blocks(values=False)]
-            assert blocks == [len(postings[i:i + 128]) for i in range(0, len(postings), 128)]
-            assert reader._data[2] is None and reader._rest
+            assert blocks == [len(postings[i:i + size]) for i in range(0, len(postings), size)]
+            assert reader._data[2] is None and reader._rest and reader._compression & ARRAYS
+            for docs in (None, wanted):
+                reader.reset()
+                assert _stored(reader, docs) == [p for p in found if docs is None or p[0] in set(docs)]
         if reader_class is BlockPostings:
             reader.reset()
             every = [(d, w, v) for block in reader.picked(None) for d, w, v in zip(block.ids, block.weights, block.values())]
@@ -403,6 +406,24 @@ def _read_back(folder: Path, writer_class, reader_class, format_, postings: list
                 picked = [(d, w, v) for block in reader.picked(wanted) for d, w, v in zip(block.ids, block.weights, block.values())]
                 assert picked == [p for p in found if p[0] in set(wanted)]
     return found
+
+
+def _stored(reader: BlockPostings, docs: list[int] | None) -> list:
+    """The postings of ``docs`` (every one if None) as a phrase reads blocks stored as arrays:
+    their numbers and weights through numpy (``termwise._numbers``), their values from each
+    block's second part."""
+    import numpy as np
+
+    from hrhsearch import termwise
+    from hrhsearch.segments import _array_values
+
+    blocks = list(reader.stored_arrays(docs))
+    if not blocks:
+        return []
+    ids, weights, _ = termwise._numbers(np, blocks)
+    values = [value for _, count, _, second in blocks for value in _array_values(second(), 0, count)]
+    assert len(values) == len(ids) == len(weights)
+    return [(d, w, v) for d, w, v in zip(ids.tolist(), weights.tolist(), values) if docs is None or d in set(docs)]
 
 
 @settings(max_examples=200, deadline=None)
@@ -421,12 +442,15 @@ def test_picking_finds_each_wanted_document_where_it_stands(ids, start, data) ->
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 4), st.lists(st.integers(0, 5000), min_size=1, max_size=6)), min_size=1, max_size=400),
-       st.sampled_from([0, 3]), st.integers(1, 40), st.integers(0, 3))
-def test_split_blocks_hold_what_whoosh_s_blocks_hold(tmp_path_factory, postings, level, every, missing) -> None:
-    """Postings across several blocks, compressed or not: numbers, weights and positions read back
-    the same from hrhsearch's split blocks as from Whoosh's, and decoding a block's numbers and
-    weights leaves its positions undecoded. Picking some documents' postings, few or many in a
+@given(st.lists(st.tuples(st.sampled_from([1.0, 2.0, 1.1, 0.3]), st.lists(st.integers(0, 5000), min_size=1, max_size=6)),
+                min_size=1, max_size=400),
+       st.sampled_from([0, 3]), st.integers(1, 40), st.integers(0, 3), st.sampled_from([4, 128]))
+@example(postings=[(1.1, [0, 2])] * 5 + [(0.3, [1])] * 3, level=0, every=2, missing=1, size=4)  # equal weights
+def test_split_blocks_hold_what_whoosh_s_blocks_hold(tmp_path_factory, postings, level, every, missing, size) -> None:
+    """Postings across several blocks, compressed or not: numbers, weights (equal ones through a
+    32-bit float, as Whoosh reads them) and positions read back the same from hrhsearch's split
+    blocks, stored as arrays, as from Whoosh's, whether read posting by posting or straight into
+    arrays, and decoding a block's numbers and weights leaves its positions undecoded. Picking some documents' postings, few or many in a
     block, some of them absent, gives those postings and no others."""
     from whoosh.formats import Positions
 
@@ -434,5 +458,10 @@ def test_split_blocks_hold_what_whoosh_s_blocks_hold(tmp_path_factory, postings,
     items = [(n * 3, float(w), format_.encode(sorted(set(ps)))) for n, (w, ps) in enumerate(postings)]
     wanted = sorted({n * 3 for n in range(0, len(items), every)} | {n * 3 + 1 for n in range(0, len(items), every * 7)[:missing]})
     folder = tmp_path_factory.mktemp("blocks")
-    assert _read_back(folder, W3PostingsWriter, BlockPostings, format_, items, level, wanted) == items
-    assert _read_back(folder, SplitPostingsWriter, BlockPostings, format_, items, level, wanted) == items
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    whoosh_own = _read_back(folder, W3PostingsWriter, W3LeafMatcher, format_, items, level, size=size)
+    assert [(d, v) for d, _, v in whoosh_own] == [(d, v) for d, _, v in items]
+    assert [w for _, w, _ in whoosh_own] == pytest.approx([w for _, w, _ in items], rel=1e-7)
+    assert _read_back(folder, W3PostingsWriter, BlockPostings, format_, items, level, wanted, size) == whoosh_own
+    assert _read_back(folder, SplitPostingsWriter, BlockPostings, format_, items, level, wanted, size) == whoosh_own

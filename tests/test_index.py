@@ -118,7 +118,7 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
         hrhsearch.search("nurses", index=tmp_path / "nowhere")
     meta = json.loads((tiny_index / "hrhsearch.json").read_text())
     expected = titles(tiny_index, "nurses")
-    for version, said in ((0, "has schema version 0; this hrhsearch reads 4 and 5"), (99, "(written by a newer hrhsearch)")):
+    for version, said in ((0, "has schema version 0; this hrhsearch reads 4, 5 and 6"), (99, "(written by a newer hrhsearch)")):
         (tiny_index / "hrhsearch.json").write_text(json.dumps(meta | {"schema_version": version}))
         with pytest.raises(IndexVersionMismatch, match=r"hrhsearch rebuild --index") as raised:
             hrhsearch.search("nurses", index=tiny_index)
@@ -129,26 +129,28 @@ def test_missing_index_and_wrong_schema_version_say_what_to_do(tmp_path: Path, t
     assert json.loads((tiny_index / "hrhsearch.json").read_text())["schema_version"] == schema.SCHEMA_VERSION
 
 
-def test_an_index_of_the_previous_version_is_searched_and_marked_before_it_is_written(tiny_corpus: Path,
-                                                                                      tiny_index: Path) -> None:
-    # Version 4's blocks are Whoosh's own; this version reads them, and writes its own beside them
-    # only after marking the index 5, which an older hrhsearch then refuses with a clear message.
+@pytest.mark.parametrize("previous", [4, 5])
+def test_an_index_of_a_previous_version_is_searched_and_marked_before_it_is_written(tiny_corpus: Path,
+                                                                                    tiny_index: Path, previous: int) -> None:
+    # Version 4's blocks are Whoosh's own and version 5's pickled; this version reads them, and
+    # writes its own beside them only after marking the index 6, which an older hrhsearch then
+    # refuses with a clear message.
     meta_file = tiny_index / "hrhsearch.json"
-    meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": 4}))
+    meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": previous}))
     assert titles(tiny_index, "supervision") == ["Retention of Nurses"]
-    assert json.loads(meta_file.read_text())["schema_version"] == 4  # searching writes nothing
+    assert json.loads(meta_file.read_text())["schema_version"] == previous  # searching writes nothing
     (tiny_corpus / "wisn.md").write_text("# Workload\n\nWISN measures the staffing need from workload.", "utf-8")
     assert hrhsearch.build_index([tiny_corpus], index=tiny_index, jobs=1).added == 1
-    assert json.loads(meta_file.read_text())["schema_version"] == 5
-    meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": 4}))
+    assert json.loads(meta_file.read_text())["schema_version"] == schema.SCHEMA_VERSION == 6
+    meta_file.write_text(json.dumps(json.loads(meta_file.read_text()) | {"schema_version": previous}))
     hrhsearch.optimize(tiny_index)
-    assert json.loads(meta_file.read_text())["schema_version"] == 5
+    assert json.loads(meta_file.read_text())["schema_version"] == 6
     assert titles(tiny_index, "wisn") == ["Workload"]
 
 
 def test_stats_count_documents_sections_formats_and_languages(tiny_index: Path, tiny_corpus: Path) -> None:
     stats = hrhsearch.stats(tiny_index)
-    assert stats.schema_version == schema.SCHEMA_VERSION == 5
+    assert stats.schema_version == schema.SCHEMA_VERSION == 6
     assert stats.documents_by_format == {"html": 1, "markdown": 2, "text": 1}
     assert set(stats.sections_by_language) == {"en", "fr", "es"}
     assert stats.sections == sum(stats.sections_by_format.values())
@@ -372,14 +374,15 @@ def test_search_by_path_keeps_a_few_indexes_open_and_sees_their_changes(tiny_cor
     assert tiny_index.absolute() not in hrhsearch._KEPT and len(hrhsearch._KEPT) == hrhsearch.KEPT_INDEXES
 
 
-def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny_corpus: Path, tmp_path: Path,
+@pytest.mark.parametrize("older", ["Whoosh's blocks", "pickled split blocks"])
+def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny_corpus: Path, tmp_path: Path, older: str,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from whoosh import formats as whoosh_formats
     from whoosh.codec.whoosh3 import W3PostingsWriter
 
     from hrhsearch import segments
 
-    def block_kinds(index: Path) -> set[bool]:
+    def block_kinds(index: Path) -> set[str]:
         kinds = set()
         with hrhsearch.open_index(index).searcher() as searcher:
             for leaf, _ in searcher.leaf_searchers():
@@ -387,26 +390,33 @@ def test_optimize_rewrites_an_older_index_s_blocks_in_this_version_s_format(tiny
                     raw = leaf.reader().postings(field, text)
                     raw = getattr(raw, "child", raw)
                     if isinstance(raw, segments.BlockPostings):
-                        kinds.add(bool(raw._compression & segments.SPLIT))
+                        kind = raw._compression
+                        kinds.add("arrays" if kind & segments.ARRAYS else "pickled split blocks" if kind & segments.SPLIT
+                                  else "Whoosh's blocks")
         return kinds
 
     index = tmp_path / "older"
-    with monkeypatch.context() as patched:  # hrhsearch 0.5 wrote Whoosh's own blocks, as schema 4
-        patched.setattr(segments.Codec, "postings_writer", lambda self, dbfile, byteids=False: W3PostingsWriter(
-            dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression, inlinelimit=1))
-        patched.setattr(schema, "SCHEMA_VERSION", 4)
-        patched.setattr(schema, "PackedPositions", whoosh_formats.Positions)  # and pickled positions
+    with monkeypatch.context() as patched:
+        if older == "Whoosh's blocks":  # hrhsearch 0.5 wrote Whoosh's own blocks, as schema 4
+            patched.setattr(segments.Codec, "postings_writer", lambda self, dbfile, byteids=False: W3PostingsWriter(
+                dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression, inlinelimit=1))
+            patched.setattr(schema, "SCHEMA_VERSION", 4)
+            patched.setattr(schema, "PackedPositions", whoosh_formats.Positions)  # and pickled positions
+        else:  # hrhsearch 0.6 pickled the two parts of its split blocks, as schema 5
+            patched.setattr(segments.SplitPostingsWriter, "arrays", False)
+            patched.setattr(schema, "SCHEMA_VERSION", 5)
         hrhsearch.build_index([tiny_corpus], index=index, jobs=1)
-    assert block_kinds(index) == {False}
+    assert block_kinds(index) == {older}
     expected, phrase = titles(index, "nurses"), titles(index, '"supportive supervision"')
     assert phrase == ["Retention of Nurses"]
     assert hrhsearch.optimize(index) == (1, 1)  # one segment, written again
-    assert block_kinds(index) == {True}
+    assert block_kinds(index) == {"arrays"}
     assert titles(index, "nurses") == expected and titles(index, '"supportive supervision"') == phrase
     # the index keeps the schema it was created with, and its positions are read as they were written
-    assert type(hrhsearch.open_index(index).whoosh().schema["body_en"].format) is whoosh_formats.Positions
+    positions = whoosh_formats.Positions if older == "Whoosh's blocks" else schema.PackedPositions
+    assert type(hrhsearch.open_index(index).whoosh().schema["body_en"].format) is positions
     meta = json.loads((index / "hrhsearch.json").read_text())
-    assert meta["schema_version"] == 5 and "older_blocks" not in meta
+    assert meta["schema_version"] == 6 and "older_blocks" not in meta
     files = sorted(os.listdir(hrhsearch.open_index(index).generation_path))
     assert hrhsearch.optimize(index) == (1, 1)
     assert sorted(os.listdir(hrhsearch.open_index(index).generation_path)) == files  # nothing left to rewrite

@@ -460,20 +460,30 @@ def test_analysed_postings_are_whoosh_s_own(words: list[str], language: str) -> 
     assert {name: tuple(postings) for name, postings in schema.analysed(texts).items()} == whoosh_own
 
 
-@pytest.mark.parametrize("in_bulk", [False, True], ids=["passage by passage", "over arrays"])
+@pytest.mark.parametrize("in_bulk, arrays", [(False, True), (True, True), (True, False)],
+                         ids=["passage by passage", "over arrays", "over arrays from pickled blocks"])
 def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp_path: Path, in_bulk: bool,
-                                                                              monkeypatch) -> None:
+                                                                              arrays: bool, monkeypatch) -> None:
     """Phrases are matched from their words' positions, reading a common word only in the blocks of
-    postings where the rarer words are, passage by passage or, for common words, over arrays.
-    Whoosh's own phrase matcher must agree on every passage and score: words in and out of order,
-    repeated, apart by a slop, across postings of many blocks, with deleted passages."""
+    postings where the rarer words are, passage by passage or, for common words, over arrays, read
+    from blocks stored as arrays or from schema 5's pickled ones. Whoosh's own phrase matcher must
+    agree on every passage and score: words in and out of order, repeated, apart by a slop, across
+    postings of many blocks, with deleted passages."""
     import random
 
     from whoosh import query
 
-    from hrhsearch import schema, termwise
+    from hrhsearch import schema, segments, termwise
 
     monkeypatch.setattr(termwise, "IN_BULK", 0 if in_bulk else 10**9)
+    monkeypatch.setattr(segments.SplitPostingsWriter, "arrays", arrays)
+    read = {"stored": 0, "picked": 0}
+    for name, kind in (("_stored_arrays", "stored"), ("_picked_arrays", "picked")):
+        def counted(*args, _real=getattr(termwise, name), _kind=kind):
+            found = _real(*args)
+            read[_kind] += found is not False
+            return found
+        monkeypatch.setattr(termwise, name, counted)
 
     rng = random.Random(3)
     words = "rural nurses retention health workers pay housing district training".split()
@@ -502,6 +512,8 @@ def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp
                 assert [(h.docnum, h.score) for h in ours] == [(h.docnum, h.score) for h in whoosh_own], (phrase, slop)
                 compared += len(ours)
     assert compared > 1000, compared
+    if in_bulk:  # blocks stored as arrays are read as they are, any others picked
+        assert (read["stored"] > 0, read["picked"] > 0) == (arrays, not arrays), read
 
 
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
