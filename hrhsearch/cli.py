@@ -316,7 +316,7 @@ def rebuild(index: Path | None, jobs: int | None, wait: float, timeout: float, m
 def optimize(index: Path | None, wait: float) -> None:
     """Merge the index's segments into one.
 
-    Searches run faster after many incremental updates. An index of hrhsearch 0.5 or earlier is
+    Searches run faster after many incremental updates. An index of hrhsearch 0.6.5 or earlier is
     written again in this version's faster format.
 
     Example:

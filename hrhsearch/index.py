@@ -262,7 +262,7 @@ def _recorded_roots(index: Index) -> list[str]:
 
 def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
     """Merge the live generation's segments into one, which makes searches faster after many
-    incremental updates; one segment written by hrhsearch 0.5 or earlier is written again in
+    incremental updates; one segment written by hrhsearch 0.6.5 or earlier is written again in
     this version's blocks. Returns the segment counts (before, after)."""
     with WriteLock(index.path, wait=wait):
         index.meta = _read_meta(index.path)
