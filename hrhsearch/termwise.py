@@ -226,6 +226,8 @@ def _stored_arrays(np, reader, fieldname: str, postings: dict[bytes, BlockPostin
         if blocks is None:
             return False
         blocks = list(blocks)
+        if not blocks:  # none of this word's blocks reaches the passages of the rarer ones
+            return None
         ids, weights, sizes = _numbers(np, blocks)
         docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
         if not docs.size:
@@ -266,13 +268,19 @@ def _keys(np, ids, values: list[bytes], counts, found):
     their blocks' second parts (``values``, of ``counts`` postings each): each value's length in
     bytes, 32 bits each, then the values, a packed value being its count and then its positions."""
     counts = counts.tolist()
-    lengths = np.frombuffer(b"".join(raw[: 4 * n] for raw, n in zip(values, counts)), dtype="<u4") // 4
-    data = np.frombuffer(b"".join(raw[4 * n :] for raw, n in zip(values, counts)), dtype="<u4")
+    lengths = np.frombuffer(b"".join(raw[: 4 * n] for raw, n in zip(values, counts)), dtype="<u4").astype(np.int64) // 4
+    keys = _position_keys(np, ids, b"".join(raw[4 * n :] for raw, n in zip(values, counts)), lengths)
+    return keys[np.repeat(found, lengths - 1)]
+
+
+def _position_keys(np, docs, values: bytes, lengths):
+    """``passage << 32 | position`` for every position of packed ``values`` (a count, then the
+    positions, 32-bit little-endian each), one after another, ``lengths`` 32-bit numbers each, of
+    the passages ``docs``."""
+    data = np.frombuffer(values, dtype="<u4")
     is_position = np.ones(len(data), dtype=bool)
     is_position[np.cumsum(lengths) - lengths] = False
-    held = lengths.astype(np.int64) - 1
-    keys = (np.repeat(ids, held) << 32) | data[is_position].astype(np.int64)
-    return keys[np.repeat(found, held)]
+    return (np.repeat(docs, lengths - 1) << 32) | data[is_position].astype(np.int64)
 
 
 def _candidates(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict]:
@@ -301,14 +309,8 @@ def _weights_and_keys(np, blocks: list, kept: set[int], docs):
     chosen = np.zeros(len(ids), dtype=bool)
     chosen[np.searchsorted(ids, docs)] = True
     values = list(compress(values, chosen.tolist()))
-    # A packed value is its count (4 bytes) and then its positions, 32-bit little-endian each.
-    data = np.frombuffer(b"".join(values), dtype="<u4")
-    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) // 4
-    starts = np.cumsum(sizes) - sizes
-    is_position = np.ones(len(data), dtype=bool)
-    is_position[starts] = False
-    keys = (np.repeat(docs, sizes - 1) << 32) | data[is_position].astype(np.int64)
-    return np.array(weights, dtype=np.float64)[chosen], keys
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) // 4
+    return np.array(weights, dtype=np.float64)[chosen], _position_keys(np, docs, b"".join(values), lengths)
 
 
 def _holding_all(reader, fieldname: str, postings: dict[bytes, BlockPostings]) -> tuple[list[int], dict, dict]:

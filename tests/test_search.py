@@ -516,6 +516,31 @@ def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp
         assert (read["stored"] > 0, read["picked"] > 0) == (arrays, not arrays), read
 
 
+@pytest.mark.parametrize("arrays", [True, False], ids=["arrays", "pickled blocks"])
+def test_a_phrase_of_common_words_that_never_meet_finds_nothing(tmp_path: Path, arrays: bool, monkeypatch) -> None:
+    """Over arrays, the rarer word's passages can all come after the other word's last block: then
+    no block is read and nothing is found, as Whoosh's matcher finds nothing."""
+    from whoosh import query
+
+    from hrhsearch import schema, segments, termwise
+
+    monkeypatch.setattr(termwise, "IN_BULK", 0)
+    monkeypatch.setattr(segments.SplitPostingsWriter, "arrays", arrays)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(6):  # alpha in the first three files' passages, omega in the last two
+        word = "alpha" if n < 3 else "omega" if n > 3 else "middle"
+        (docs / f"note-{n}.md").write_text(f"## Part\n\nThe {word} nurses of the {word} district.\n", "utf-8")
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    with hrhsearch.open_index(index).searcher() as searcher:
+        for words in (("omega", "alpha"), ("alpha", "omega"), ("omega", "nurses")):
+            q = query.Phrase("body_en", [schema.word_stem("en", w) for w in words])
+            ours = termwise.search(searcher, q, 10)
+            assert [h.docnum for h in ours] == [h.docnum for h in searcher.search(q, limit=None, optimize=False)]
+            assert len(ours) == (2 if words[1] == "nurses" else 0)
+
+
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
     """``termwise`` against Whoosh's own matchers, unlimited (so nothing is pruned), over the golden
     queries, boolean and phrase queries, wildcards and filters."""
