@@ -35,6 +35,7 @@ Scores = dict[int, float]  # document number in a segment -> score
 # same from 128, and longer below; a search that never gets there does not import numpy (0.1 s).
 IN_BULK = 4096
 _NEXT = (1).__add__
+_ONE = b"\x00\x00\x80\x3f"  # 1.0 as a 32-bit float, little-endian
 
 
 def search(searcher, q: query.Query, limit: int) -> Results:
@@ -251,16 +252,12 @@ def _numbers(np, blocks: list):
     starts = np.cumsum(sizes) - sizes
     # A block's first gap is from 0: take away the previous block's last passage number.
     gaps[starts[1:]] -= np.fromiter((block[0] for block in blocks[:-1]), dtype=np.int64, count=len(blocks) - 1)
-    weights = np.concatenate([_block_weights(np, first[4 * count :], count) for _, count, first, _ in blocks])
-    return np.cumsum(gaps), weights, sizes
-
-
-def _block_weights(np, data: bytes, count: int):
-    """A block's weights (32-bit floats, ``segments._array_parts``): none if all are 1.0, one if all are equal."""
-    weights = np.frombuffer(data, dtype="<f4").astype(np.float64)
-    if len(weights) == count:
-        return weights
-    return np.full(count, weights[0] if len(weights) else 1.0)
+    # A block stores a weight for each posting, one for all, or none if all are 1.0 (32-bit floats).
+    stored = [first[4 * count :] or _ONE for _, count, first, _ in blocks]
+    held = np.fromiter(map(len, stored), dtype=np.int64, count=len(stored)) // 4
+    each = np.where(held == sizes, 1, sizes)  # how many postings each stored weight stands for
+    weights = np.frombuffer(b"".join(stored), dtype="<f4").astype(np.float64)
+    return np.cumsum(gaps), np.repeat(weights, np.repeat(each, held)), sizes
 
 
 def _keys(np, ids, values: list[bytes], counts, found):
