@@ -182,7 +182,7 @@ def _packed(value: object, level: int) -> bytes:
 
 
 def _unpacked(data: bytes, level: int) -> object:
-    return loads(zlib.decompress(data) if level else data)
+    return loads(_raw(data, level))
 
 
 def _array_parts(ids: list[int], weights, values: list[bytes], level: int) -> tuple[bytes, bytes]:
@@ -209,7 +209,7 @@ def _raw(data: bytes, level: int) -> bytes:
 def _array_first(data: bytes, level: int, count: int) -> tuple[array, object]:
     """A block's passage-number gaps and its weights, as ``_array_parts`` wrote them and as Whoosh's
     reader takes them: None for all 1.0, one float for all equal, else one each."""
-    raw = zlib.decompress(data) if level else data
+    raw = _raw(data, level)
     gaps, weights = array("I"), array("f")
     gaps.frombytes(raw[: 4 * count])
     weights.frombytes(raw[4 * count :])
@@ -233,7 +233,7 @@ def _values_of(rest: bytes, compression: int, count: int, fixed: int | None) -> 
 
 def _array_values(data: bytes, level: int, count: int) -> list[bytes]:
     """A block's values from its second part (``_array_parts``); empty values for postings without one."""
-    raw = zlib.decompress(data) if level else data
+    raw = _raw(data, level)
     if not raw:
         return [b""] * count
     lengths = array("I")
@@ -264,13 +264,17 @@ class BlockPostings(W3LeafMatcher):
         """A split block's first part; its values wait until something asks for them."""
         if not self._compression & SPLIT:
             return super()._read_data()
+        first, self._rest = self._parts()
+        if self._compression & ARRAYS:
+            self._data = (*_array_first(first, self._level, self._blocklength), None)
+        else:
+            self._data = (*_unpacked(first, self._level), None)
+
+    def _parts(self) -> tuple[bytes, bytes]:
+        """A split block's two parts, as stored."""
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         cut = _INT_SIZE + unpack_uint(data[:_INT_SIZE])[0]
-        if self._compression & ARRAYS:
-            self._data = (*_array_first(data[_INT_SIZE:cut], self._level, self._blocklength), None)
-        else:
-            self._data = (*_unpacked(data[_INT_SIZE:cut], self._level), None)
-        self._rest = data[cut:]
+        return data[_INT_SIZE:cut], data[cut:]
 
     def _read_values(self) -> None:
         if self._data is None:
@@ -298,11 +302,8 @@ class BlockPostings(W3LeafMatcher):
                 if at == wanted:
                     return
             if docs is None or docs[at] <= self._maxid:
-                data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-                cut = _INT_SIZE + unpack_uint(data[:_INT_SIZE])[0]
-                level = self._level
-                yield (self._maxid, self._blocklength, _raw(data[_INT_SIZE:cut], level),
-                       partial(_raw, data[cut:], level))
+                (first, rest), level = self._parts(), self._level
+                yield self._maxid, self._blocklength, _raw(first, level), partial(_raw, rest, level)
             below = self._maxid
             self._next_block()
 

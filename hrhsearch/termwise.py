@@ -30,9 +30,10 @@ from .scoring import TableScorer
 from .segments import BlockPostings
 
 Scores = dict[int, float]  # document number in a segment -> score
-# A phrase whose rarest word is in this many passages of a segment is matched over arrays. Over
-# arrays it took 0.66-0.75 of the time from 4,096 passages on (benchmarks/README.md), about the
-# same from 128, and longer below; a search that never gets there does not import numpy (0.1 s).
+# A phrase whose rarest word is in this many passages of a segment is matched over arrays. From
+# schema 5's blocks, over arrays took 0.66-0.75 of the time from 4,096 passages on, about the same
+# from 128, and longer below (benchmarks/README.md); a search that never gets there does not
+# import numpy (0.1 s).
 IN_BULK = 4096
 _NEXT = (1).__add__
 _ONE = b"\x00\x00\x80\x3f"  # 1.0 as a 32-bit float, little-endian
