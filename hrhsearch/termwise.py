@@ -14,6 +14,7 @@ tree, so a score may differ from Whoosh's in its last bit.
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Iterable
 from itertools import accumulate, compress
 from pickle import loads
@@ -30,10 +31,11 @@ from .scoring import TableScorer
 from .segments import BlockPostings
 
 Scores = dict[int, float]  # document number in a segment -> score
-# A phrase whose rarest word is in this many passages of a segment is matched over arrays. From
-# schema 5's blocks, over arrays took 0.66-0.75 of the time from 4,096 passages on, about the same
-# from 128, and longer below (benchmarks/README.md); a search that never gets there does not
-# import numpy (0.1 s).
+# A phrase whose rarest word is in this many passages of a segment is matched over arrays. On
+# schema 6's blocks, arrays take less time from about 256 passages on (benchmarks/README.md,
+# "Changed in 0.6.7"), but numpy's import takes 0.1 s: a search that would be the first to load it
+# waits for 4,096 passages, so that searches of small indexes never pay for it.
+IN_BULK_LOADED = 256
 IN_BULK = 4096
 _NEXT = (1).__add__
 _ONE = b"\x00\x00\x80\x3f"  # 1.0 as a 32-bit float, little-endian
@@ -151,7 +153,7 @@ def _phrase(searcher, q: query.Phrase, context) -> Scores | None:
         return None
     reader = searcher.reader()
     rarest = min(reader.doc_frequency(q.fieldname, text) for text in postings)
-    if type(field.format) is PackedPositions and rarest >= IN_BULK:
+    if type(field.format) is PackedPositions and rarest >= (IN_BULK_LOADED if "numpy" in sys.modules else IN_BULK):
         return _phrase_in_bulk(reader, q.fieldname, words, postings, q.slop, q.boost)
     candidates, weights, positions = _holding_all(reader, q.fieldname, postings)
     decode, slop = _positions if type(field.format) is formats.Positions else field.format.decoder("positions"), q.slop

@@ -475,7 +475,8 @@ def test_phrases_run_term_by_term_match_and_score_as_whoosh_s_phrase_matcher(tmp
 
     from hrhsearch import schema, segments, termwise
 
-    monkeypatch.setattr(termwise, "IN_BULK", 0 if in_bulk else 10**9)
+    for name in ("IN_BULK", "IN_BULK_LOADED"):
+        monkeypatch.setattr(termwise, name, 0 if in_bulk else 10**9)
     monkeypatch.setattr(segments.SplitPostingsWriter, "arrays", arrays)
     read = {"stored": 0, "picked": 0}
     for name, kind in (("_stored_arrays", "stored"), ("_picked_arrays", "picked")):
@@ -524,7 +525,8 @@ def test_a_phrase_of_common_words_that_never_meet_finds_nothing(tmp_path: Path, 
 
     from hrhsearch import schema, segments, termwise
 
-    monkeypatch.setattr(termwise, "IN_BULK", 0)
+    for name in ("IN_BULK", "IN_BULK_LOADED"):
+        monkeypatch.setattr(termwise, name, 0)
     monkeypatch.setattr(segments.SplitPostingsWriter, "arrays", arrays)
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -539,6 +541,33 @@ def test_a_phrase_of_common_words_that_never_meet_finds_nothing(tmp_path: Path, 
             ours = termwise.search(searcher, q, 10)
             assert [h.docnum for h in ours] == [h.docnum for h in searcher.search(q, limit=None, optimize=False)]
             assert len(ours) == (2 if words[1] == "nurses" else 0)
+
+
+def test_a_phrase_is_matched_over_arrays_from_fewer_passages_once_numpy_is_loaded(tmp_path: Path, monkeypatch) -> None:
+    """A search that would load numpy (0.1 s) matches over arrays only from ``IN_BULK`` passages on;
+    once numpy is loaded, from ``IN_BULK_LOADED``."""
+    import numpy  # noqa: F401 - loaded, as in a process that has matched a common phrase before
+    from whoosh import query
+
+    from hrhsearch import schema, termwise
+
+    files = termwise.IN_BULK_LOADED // 5 + 4  # five passages each: between the two thresholds
+    assert termwise.IN_BULK_LOADED < files * 5 < termwise.IN_BULK
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(files):
+        (docs / f"note-{n:03d}.md").write_text("".join(f"## Part {k}\n\nRural nurses, file {n}.\n\n" for k in range(5)), "utf-8")
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    over_arrays = []
+    real = termwise._phrase_in_bulk
+    monkeypatch.setattr(termwise, "_phrase_in_bulk", lambda *args: over_arrays.append(1) or real(*args))
+    q = query.Phrase("body_en", [schema.word_stem("en", w) for w in ("rural", "nurses")])
+    with hrhsearch.open_index(index).searcher() as searcher:
+        assert searcher.reader().doc_frequency("body_en", q.words[0]) == files * 5
+        assert len(termwise.search(searcher, q, 1000)) == files * 5 and over_arrays == [1]
+        monkeypatch.delitem(sys.modules, "numpy")
+        assert len(termwise.search(searcher, q, 1000)) == files * 5 and over_arrays == [1]
 
 
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
