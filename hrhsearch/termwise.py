@@ -25,7 +25,7 @@ from whoosh.searching import Results
 from whoosh.system import _INT_SIZE
 
 from .expansion import BestOf
-from .facets import AllBut, Allowed
+from .facets import Allowed
 from .schema import PackedPositions
 from .scoring import TableScorer
 from .segments import BlockPostings
@@ -100,9 +100,11 @@ def _scores(searcher, q: query.Query, context) -> Scores:
         scores = _scores(searcher, q.a, context)
         if not scores:
             return scores
-        allowed = _documents(searcher, q.b, context)
-        # set operations and map run in C: a filter often keeps hundreds of thousands of matches
-        kept = scores.keys() - allowed.excluded if isinstance(allowed, AllBut) else scores.keys() & allowed
+        # compress and map run in C: a filter often keeps hundreds of thousands of matches
+        if isinstance(q.b, Allowed):
+            passing = q.b.passing(searcher.reader())
+            return dict(compress(scores.items(), map(passing.__getitem__, scores)))
+        kept = scores.keys() & set(q.b.matcher(searcher, context).all_ids())
         return dict(zip(kept, map(scores.__getitem__, kept)))
     return _matched(q.matcher(searcher, context))
 
@@ -352,12 +354,6 @@ def _matched(matcher) -> Scores:
         found[matcher.id()] = matcher.score()
         matcher.next()
     return found
-
-
-def _documents(searcher, q: query.Query, context) -> set[int] | AllBut:
-    if isinstance(q, Allowed):
-        return q.allowed(searcher.reader())
-    return set(q.matcher(searcher, context).all_ids())
 
 
 def _boosted(scores: Scores, boost: float) -> Scores:

@@ -283,6 +283,43 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
         assert read_as == {"set", "AllBut"}  # read from the values asked for, and from the others
 
 
+def test_a_filter_s_passages_are_kept_for_the_next_search_until_the_index_changes(tmp_path: Path, monkeypatch) -> None:
+    """A filter's passages are read once per segment: the next search with the same filter reads no
+    postings for it and finds the same passages. A changed index is read afresh, and a segment keeps
+    ``FILTERS_KEPT`` filters, the most recently used."""
+    from hrhsearch import facets
+
+    reads: list = []
+    real = facets.Allowed.allowed
+    monkeypatch.setattr(facets.Allowed, "allowed", lambda self, reader: reads.append(self.groups) or real(self, reader))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for source in sorted(LABELLED.iterdir())[:12]:
+        (docs / source.name).write_bytes(source.read_bytes())
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    def found(lang: str) -> tuple[list, bool]:
+        """The passages found in ``lang``, and whether the filter's postings were read for them."""
+        before = len(reads)
+        passages = hrhsearch.search("health OR salud OR santé", index=index, limit=500, lang=lang)
+        return [(p.path, p.section_id) for p in passages], len(reads) > before
+
+    english, read = found("en")
+    assert english and read
+    assert found("en") == (english, False)  # kept
+    spanish, read = found("es")
+    assert spanish and read and set(spanish).isdisjoint(english)
+    assert found("en") == (english, False)
+
+    (docs / "zz-new-note.md").write_text("# A new note\n\nHealth workers in rural districts.\n", "utf-8")
+    assert hrhsearch.build_index([docs], index=index, jobs=1).added == 1
+    after, read = found("en")
+    assert read and set(after) > set(english) and any(path.endswith("zz-new-note.md") for path, _ in after)
+
+    monkeypatch.setattr(facets, "FILTERS_KEPT", 2)
+    assert [found(lang)[1] for lang in ("es", "en", "fr", "en", "es")] == [True, False, True, False, True]
+
+
 def test_a_segment_looks_each_term_up_once_and_answers_as_whoosh_s_term_table(corpus_index: Path) -> None:
     from whoosh.codec.whoosh3 import W3TermsReader
     from whoosh.filedb.filetables import OrderedHashReader
