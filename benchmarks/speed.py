@@ -32,8 +32,9 @@ Whole processes run on hrhsearch's compiled bytecode, as pip leaves it after an 
 The scaling runs generate a corpus of Markdown files, 20 sections each, from the sentences of the mixed
 corpus (shuffled with a fixed seed, so every run reads the same text), and measure at each size: index
 time and peak RSS, index size, query latency (p50/p95/p99 over 1-, 2- and 5-word queries, a phrase and
-a filtered query, each with snippets and highlights) for hrhsearch, plain Whoosh and tantivy on the
-same passages, and ``hrhsearch search`` as a whole process. Results go to benchmarks/results/scale.json.
+a query filtered by the same span of years each time and one by a new span each time, each with
+snippets and highlights) for hrhsearch, plain Whoosh and tantivy on the same passages, and
+``hrhsearch search`` as a whole process. Results go to benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -414,16 +415,32 @@ def queries(pool: list[str], count: int = 40) -> dict[str, list[str]]:
     pick = lambda k: [" ".join(rng.sample(common, k)) for _ in range(count)]  # noqa: E731
     phrases = [" ".join(s.split()[2:4]) for s in rng.sample(pool, count)]
     return {"1 word": pick(1), "2 words": pick(2), "5 words": pick(5), "phrase": [f'"{p}"' for p in phrases],
-            "filtered": pick(2)}
+            "filtered": pick(2), "filtered, new spans": pick(2)}
+
+
+FILTER_SPAN = (2010, 2020)
+
+
+def filter_spans(kind: str, count: int) -> list[tuple[int, int] | None]:
+    """The years each query of ``kind`` is limited to: the same span for "filtered", which hrhsearch
+    reads once and keeps (``facets.FILTERS_KEPT``), and a span no other query has for "filtered, new
+    spans", whose filter every engine reads afresh."""
+    if kind == "filtered":
+        return [FILTER_SPAN] * count
+    if kind == "filtered, new spans":
+        import random
+
+        return random.Random(11).sample([(low, low + width) for low in range(1995, 2016) for width in range(3, 12)], count)
+    return [None] * count
 
 
 def latencies(run, queries_by_kind: dict[str, list[str]]) -> dict[str, dict[str, float]]:
     out = {}
     for kind, texts in queries_by_kind.items():
         times = []
-        for text in texts:
+        for text, span in zip(texts, filter_spans(kind, len(texts))):
             started = time.perf_counter()
-            run(text, kind == "filtered")
+            run(text, span)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         out[kind] = {f"p{q}": round(times[min(len(times) - 1, int(len(times) * q / 100))], 1) for q in (50, 95, 99)}
@@ -438,13 +455,13 @@ def hrhsearch_latency(index: Path, qs: dict) -> dict:
     from hrhsearch.facets import Filters
     from hrhsearch.searching import search
 
-    def run(text: str, filtered: bool) -> None:
+    def run(text: str, span: tuple[int, int] | None) -> None:
         try:
-            search(opened, text, limit=10, filters=Filters(year="2010..2020", lang=("en",)) if filtered else Filters())
+            search(opened, text, limit=10, filters=Filters(year="{}..{}".format(*span), lang=("en",)) if span else Filters())
         except QueryError:
             pass
 
-    run("warm up", False)
+    run("warm up", None)
     return latencies(run, qs)
 
 
@@ -455,8 +472,8 @@ def whoosh_latency(target: Path, qs: dict) -> dict:
     searcher = ix.searcher()
     parser = qparser.QueryParser("text", ix.schema, group=qparser.OrGroup)
 
-    def run(text: str, filtered: bool) -> None:
-        hits = searcher.search(parser.parse(text), limit=10, filter=query.NumericRange("year", 2010, 2020) if filtered else None)
+    def run(text: str, span: tuple[int, int] | None) -> None:
+        hits = searcher.search(parser.parse(text), limit=10, filter=query.NumericRange("year", *span) if span else None)
         for hit in hits:
             hit.highlights("text")
 
@@ -471,8 +488,8 @@ def tantivy_latency(target: Path, qs: dict) -> dict:
     searcher = idx.searcher()
     schema = idx.schema
 
-    def run(text: str, filtered: bool) -> None:
-        q = idx.parse_query(text + (" AND year:[2010 TO 2020]" if filtered else ""), ["text"])
+    def run(text: str, span: tuple[int, int] | None) -> None:
+        q = idx.parse_query(text + (" AND year:[{} TO {}]".format(*span) if span else ""), ["text"])
         snippets = tantivy.SnippetGenerator.create(searcher, q, schema, "text")
         for _, address in searcher.search(q, 10).hits:
             snippets.snippet_from_doc(searcher.doc(address)).to_html()
