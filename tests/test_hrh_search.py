@@ -30,6 +30,17 @@ def labelled_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index
 
 
+def _indexed_copy(tmp_path: Path, count: int) -> tuple[Path, Path]:
+    """The first ``count`` labelled documents copied into ``tmp_path``, and an index of them."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for source in sorted(LABELLED.iterdir())[:count]:
+        (docs / source.name).write_bytes(source.read_bytes())
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    return docs, index
+
+
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
@@ -248,12 +259,7 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
     from hrhsearch import termwise
     from hrhsearch.facets import Filters
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for source in sorted(LABELLED.iterdir())[:16]:
-        (docs / source.name).write_bytes(source.read_bytes())
-    index = tmp_path / "index"
-    hrhsearch.build_index([docs], index=index, jobs=1)
+    docs, index = _indexed_copy(tmp_path, 16)
     changed = sorted(docs.iterdir())[3]
     changed.write_text(changed.read_text("utf-8") + "\n\nA closing note on nurses.\n", "utf-8")
     assert hrhsearch.build_index([docs], index=index, jobs=1).updated == 1  # the old version's passages are deleted
@@ -292,12 +298,8 @@ def test_a_filter_s_passages_are_kept_for_the_next_search_until_the_index_change
     reads: list = []
     real = facets.Allowed.allowed
     monkeypatch.setattr(facets.Allowed, "allowed", lambda self, reader: reads.append(self.groups) or real(self, reader))
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for source in sorted(LABELLED.iterdir())[:12]:
-        (docs / source.name).write_bytes(source.read_bytes())
-    index = tmp_path / "index"
-    hrhsearch.build_index([docs], index=index, jobs=1)
+    docs, index = _indexed_copy(tmp_path, 12)
+
     def found(lang: str) -> tuple[list, bool]:
         """The passages found in ``lang``, and whether the filter's postings were read for them."""
         before = len(reads)
