@@ -81,9 +81,6 @@ class AllBut:
     def __init__(self, excluded: set[int]) -> None:
         self.excluded = excluded
 
-    def __contains__(self, docnum: int) -> bool:
-        return docnum not in self.excluded
-
 
 # Filters whose passages a segment's reader keeps, the most recently used: each takes a byte per
 # passage of the segment (1.1 MB at 1,050,000 passages).
