@@ -251,13 +251,24 @@ def test_a_short_limit_returns_the_head_of_the_full_ranking(tmp_path: Path) -> N
         assert head == full[:4], query
 
 
-def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_path: Path) -> None:
+def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_path: Path, monkeypatch) -> None:
     """``facets.Allowed`` reads each segment's allowed passages block by block; Whoosh's own And of
-    Ors over the same terms must find the same live passages, deletions included."""
+    Ors over the same terms must find the same live passages, deletions included. The filters share
+    terms, so later ones are made of terms kept from earlier ones."""
     from whoosh import query
 
-    from hrhsearch import termwise
+    from hrhsearch import facets, termwise
     from hrhsearch.facets import Filters
+
+    read_as: set[str] = set()
+    real_others = facets._others
+
+    def others(reader, group):
+        found = real_others(reader, group)
+        read_as.add("the values asked for" if found is None else "the other values")
+        return found
+
+    monkeypatch.setattr(facets, "_others", others)
 
     docs, index = _indexed_copy(tmp_path, 16)
     changed = sorted(docs.iterdir())[3]
@@ -269,7 +280,7 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
     with hrhsearch.open_index(index).searcher() as searcher:
         reader = searcher.reader()
         assert reader.has_deletions()
-        seen, read_as = 0, set()
+        seen = 0
         for f in filters:
             allowed = f.query("q", reader)
             whoosh_own = query.And([query.Or([query.Term(field, value) for field, value in group]) for group in allowed.groups])
@@ -278,7 +289,6 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
                 ours = live(allowed.matcher(leaf).all_ids())
                 assert ours == live(whoosh_own.matcher(leaf).all_ids()), f
                 seen += len(ours)
-                read_as.add(type(allowed.allowed(leaf.reader())).__name__)
             # Run a term at a time, the deleted passages are left out as Whoosh's matchers leave them out.
             words = query.Or([query.Term("body_es", "enfermer"), query.Term("body_en", "nurs")])  # the changed file is Spanish
             q = query.Require(words, Filters(lang=("es", "en")).query("q", reader))
@@ -286,7 +296,7 @@ def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_pat
             assert len(ours) == len(whoosh_found) and set(ours.docs()) == set(whoosh_found.docs())
             assert [h.docnum for h in ours] == [h.docnum for h in whoosh_found][:3]
         assert seen > 50  # the filters did allow passages
-        assert read_as == {"set", "AllBut"}  # read from the values asked for, and from the others
+        assert read_as == {"the values asked for", "the other values"}
 
 
 def test_a_filter_s_passages_are_kept_for_the_next_search_until_the_index_changes(tmp_path: Path, monkeypatch) -> None:
@@ -320,6 +330,51 @@ def test_a_filter_s_passages_are_kept_for_the_next_search_until_the_index_change
 
     monkeypatch.setattr(facets, "FILTERS_KEPT", 2)
     assert [found(lang)[1] for lang in ("es", "en", "fr", "en", "es")] == [True, False, True, False, True]
+
+
+def test_a_new_span_of_years_reads_only_the_years_no_earlier_filter_read(tmp_path: Path, monkeypatch) -> None:
+    """A segment keeps the passages of the terms its filters were made of (``TERMS_KEPT``, the most
+    recently used), so that a new span of years already read reads no postings, and finds what it
+    finds when every year is read afresh."""
+    from hrhsearch import facets
+
+    _, index = _indexed_copy(tmp_path, 16)
+    hrhsearch.optimize(index)  # one segment: one reader keeps every term read here
+    with hrhsearch.open_index(index).searcher() as searcher:
+        years = sorted(int(year) for year in searcher.reader().field_terms("published"))
+    assert len(years) >= 4
+    low, high = years[0], years[-1]
+
+    read: list[str] = []  # the years whose postings were read
+    real_recent = facets._recent
+
+    def recent(kept, reader, key):
+        found = real_recent(kept, reader, key)
+        if kept is facets._TERMS and found is None:
+            read.append(key[1])
+        return found
+
+    monkeypatch.setattr(facets, "_recent", recent)
+    words = "health OR salud OR santé"
+
+    def found(span: str) -> tuple[list, set]:
+        before = len(read)
+        passages = hrhsearch.search(words, index=index, limit=1000, year=span)
+        return sorted((p.path, p.section_id) for p in passages), set(read[before:])
+
+    everything, first = found(f"{low}..{high}")
+    assert everything and first == {str(y) for y in years}
+    inner, again = found(f"{years[1]}..{years[-2]}")  # a new filter, of years read already
+    assert inner and set(inner) < set(everything) and again == set()
+    facets._TERMS.clear()
+    facets._KEPT.clear()
+    assert found(f"{years[1]}..{years[-2]}") == (inner, {str(y) for y in years[1:-1]})  # read afresh
+
+    monkeypatch.setattr(facets, "TERMS_KEPT", 1)
+    assert found(f"{low}..{low}")[1] == {str(low)}
+    assert found(f"{high}..{high}")[1] == {str(high)}
+    assert found(f"{low}..{low}")[1] == set()  # the whole filter is kept
+    assert found(f"{low}..{years[1]}")[1] == {str(low), str(years[1])}  # the one year kept was the last read
 
 
 def test_a_segment_looks_each_term_up_once_and_answers_as_whoosh_s_term_table(corpus_index: Path) -> None:
