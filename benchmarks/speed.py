@@ -25,6 +25,7 @@ Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/
     python benchmarks/speed.py process           # the whole-process searches again, on the last index
     python benchmarks/speed.py pdf               # PDF extraction again, on the mixed corpus' files
     python benchmarks/speed.py latency 100000    # every engine's searches again, on the last indexes
+    python benchmarks/speed.py recoll 1000000    # Recoll on the generated files, and recollq's searches
     python benchmarks/speed.py optimized 1000000 [--searches-only]   # optimize, then search the one segment
 
 Whole processes run on hrhsearch's compiled bytecode, as pip leaves it after an install.
@@ -33,8 +34,9 @@ The scaling runs generate a corpus of Markdown files, 20 sections each, from the
 corpus (shuffled with a fixed seed, so every run reads the same text), and measure at each size: index
 time and peak RSS, index size, query latency (p50/p95/p99 over 1-, 2- and 5-word queries, a phrase and
 a query filtered by the same span of years each time and one by a new span each time, each with
-snippets and highlights) for hrhsearch, plain Whoosh and tantivy on the same passages, and
-``hrhsearch search`` as a whole process. Results go to benchmarks/results/scale.json.
+snippets and highlights) for hrhsearch, plain Whoosh and tantivy on the same passages, Recoll's
+``recollindex`` on the same files, and ``hrhsearch search`` and ``recollq`` as whole processes.
+Results go to benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -126,10 +128,10 @@ def hrhsearch_index(folder: Path, jobs: int | None, cpus: int | None = None) -> 
     return result
 
 
-def recoll_index(folder: Path) -> dict | None:
+def recoll_index(folder: Path, config: Path = WORK / "recoll-config") -> dict | None:
+    """``recollindex`` on ``folder`` from nothing, its configuration and index in ``config``."""
     if not shutil.which("recollindex"):
         return None
-    config = WORK / "recoll-config"
     shutil.rmtree(config, ignore_errors=True)
     config.mkdir(parents=True)
     (config / "recoll.conf").write_text(f"topdirs = {folder}\nfollowLinks = 0\n", "utf-8")
@@ -546,13 +548,40 @@ def peer_indexes(sections: int, whoosh: bool = True) -> dict:
     return result
 
 
-def search_process_on(index: Path) -> dict:
-    """``hrhsearch search`` as a whole process on a scaling index: median of 5."""
+def search_process_on(index: Path, recoll_config: Path | None = None) -> dict:
+    """``hrhsearch search`` as a whole process on a scaling index, median of 5; and ``recollq`` in
+    turn with it, where Recoll indexed the same files into ``recoll_config``."""
     _compiled()
-    process = [timed([sys.executable, "-m", "hrhsearch", "search", "nurses retention", "--index", str(index)])
-               for _ in range(5)]
-    return {"median_seconds": round(statistics.median(p["seconds"] for p in process), 3),
-            "peak_rss_mb": round(statistics.median(p["peak_rss_mb"] for p in process), 1)}
+    query = "nurses retention"
+    recoll = recoll_config is not None and (recoll_config / "xapiandb").is_dir() and shutil.which("recollq")
+    process, recollq = [], []
+    for _ in range(5):
+        process.append(timed([sys.executable, "-m", "hrhsearch", "search", query, "--index", str(index)]))
+        if recoll:
+            recollq.append(timed(["recollq", "-c", str(recoll_config), "-n", "10", query]))
+    return {**_medians(process), **({"recollq": _medians(recollq)} if recollq else {})}
+
+
+def _medians(runs: list[dict]) -> dict:
+    return {"median_seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+            "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in runs), 1)}
+
+
+def recoll_config_for(size: int) -> Path:
+    return WORK / f"recoll-config-{size}"
+
+
+def recoll_only(sizes: list[int]) -> None:
+    """Recoll on the generated files of each size, with recollq's whole-process searches beside
+    hrhsearch's: for a size whose hrhsearch index took too long to build again in the same run."""
+    path = RESULTS / "scale.json"
+    results = json.loads(path.read_text("utf-8"))
+    for size in sizes:
+        row = results[str(size)]
+        row["recoll_index"] = {**recoll_index(WORK / f"scale-{size}", recoll_config_for(size)), "separate_run": True}
+        row["search_process"] = search_process_on(WORK / f"scale-index-{size}", recoll_config_for(size))
+        print(f"{size}: recoll {row['recoll_index']} {row['search_process']}", file=sys.stderr)
+        path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 
 
 def search_latency(size: int, qs: dict) -> dict:
@@ -562,7 +591,7 @@ def search_latency(size: int, qs: dict) -> dict:
     row = {"latency_ms": {"hrhsearch": hrhsearch_latency(index, qs),
                           **({"whoosh": whoosh_latency(plain, qs)} if plain.is_dir() else {}),
                           **({"tantivy": tantivy_latency(tantivy, qs)} if tantivy.is_dir() else {})}}
-    row["search_process"] = search_process_on(index)
+    row["search_process"] = search_process_on(index, recoll_config_for(size))
     print(f"{size}: {row['latency_ms']} {row['search_process']}", file=sys.stderr)
     return row
 
@@ -624,6 +653,9 @@ def scale(sizes: list[int], whoosh: bool = True, peers: bool = True, reuse_peers
         run = timed([sys.executable, "-m", "hrhsearch", "index", str(folder), "--index", str(index), "--json"])
         report = json.loads(run.pop("stdout"))
         row = {"hrhsearch_index": {**run, "sections": report["sections"], "index_mb": round(_folder_mb(index), 1)}}
+        recoll = recoll_index(folder, recoll_config_for(size))
+        if recoll:
+            row["recoll_index"] = recoll
         print(f"{size}: {row}", file=sys.stderr)
         earlier = results.get(str(size), {}).get("peers_index")
         if reuse_peers and earlier and all((WORK / f"scale-{name}-{size}").is_dir() for name in ("whoosh", "tantivy") if name in earlier):
@@ -692,13 +724,20 @@ def tables() -> str:
         scale_results = json.loads(path.read_text("utf-8"))
         sizes = [k for k in scale_results if k.isdigit()]
         out += ["", "| sections | hrhsearch index s | passages/s | peak RSS MB | index MB | plain Whoosh writing s | tantivy s | "
-                "search process s | search RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
+                "Recoll s | Recoll peak RSS MB | / Recoll | search process s | search RSS MB | recollq s |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for size in sizes:
             r = scale_results[size]
-            h, peers = r["hrhsearch_index"], r.get("peers_index", {})
+            h, peers, recoll = r["hrhsearch_index"], r.get("peers_index", {}), r.get("recoll_index")
+            process = r["search_process"]
+            ratio = ("" if not recoll else f"{h['seconds'] / recoll['seconds']:.1f}"
+                     + (" (separate runs)" if recoll.get("separate_run") else ""))
             out.append(f"| {h['sections']} | {h['seconds']} | {h['sections'] / h['seconds']:.0f} | {h['peak_rss_mb']} | {h['index_mb']} | "
                        f"{peers.get('whoosh', {}).get('seconds', 'not run')} | "
-                       f"{peers.get('tantivy', {}).get('seconds', 'not run')} | {r['search_process']['median_seconds']} | {r['search_process']['peak_rss_mb']} |")
+                       f"{peers.get('tantivy', {}).get('seconds', 'not run')} | "
+                       f"{recoll['seconds'] if recoll else 'not run'} | {recoll['peak_rss_mb'] if recoll else ''} | {ratio} | "
+                       f"{process['median_seconds']} | {process['peak_rss_mb']} | "
+                       f"{process.get('recollq', {}).get('median_seconds', 'not run')} |")
         out += ["", "| sections | query | hrhsearch p50 / p95 / p99 ms | plain Whoosh | tantivy |", "|---|---|---|---|---|"]
         for size in sizes:
             lat = scale_results[size]["latency_ms"]
@@ -744,6 +783,8 @@ if __name__ == "__main__":
         latency_only([int(n) for n in sys.argv[2:]] or [10_000])
     elif sys.argv[1:2] == ["optimized"]:
         optimized([int(n) for n in sys.argv[2:] if n.isdigit()], again="--searches-only" in sys.argv)
+    elif sys.argv[1:2] == ["recoll"]:
+        recoll_only([int(n) for n in sys.argv[2:] if n.isdigit()])
     elif sys.argv[1:2] == ["peers"]:
         peers_only([int(n) for n in sys.argv[2:] if n.isdigit()], whoosh="--without-whoosh" not in sys.argv)
     elif sys.argv[1:2] == ["scale"]:
