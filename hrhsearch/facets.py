@@ -58,7 +58,7 @@ class Filters:
             conditions.append(_any("language", [v.strip().lower() for v in self.lang]))
         if self.year:
             low, high = years(text, self.year)
-            held = [y for y in reader.field_terms("published") if (low or 0) <= int(y) <= (high or 9999)]
+            held = [y for y in _values(reader, "published") if (low or 0) <= int(y) <= (high or 9999)]
             conditions.append(_any("published", held or ["none"]))  # a term no passage has: no match
         return Allowed(tuple(conditions)) if conditions else None
 
@@ -81,6 +81,16 @@ FILTERS_KEPT = 16
 TERMS_KEPT = 64
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # segment reader -> {groups: passing}
 _TERMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # segment reader -> {(field, value): bits}
+_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # reader -> {field: its values}
+
+
+def _values(reader, field: str) -> tuple[str, ...]:
+    """The values ``reader`` holds for a filter's field, kept with it: listing them reads every
+    segment's term table, about 3 ms a search at 1,050,000 passages."""
+    kept = _VALUES.setdefault(reader, {})
+    if field not in kept:
+        kept[field] = tuple(reader.field_terms(field))
+    return kept[field]
 
 
 class Allowed(query.Query):
@@ -179,7 +189,7 @@ def _others(reader, group: Group) -> Group | None:
     field = group[0][0]
     if field not in SINGLE_VALUED or any(f != field for f, _ in group):
         return None
-    counts = {value: reader.doc_frequency(field, value) for value in reader.field_terms(field)}
+    counts = {value: reader.doc_frequency(field, value) for value in _values(reader, field)}
     if sum(counts.values()) != reader.doc_count_all():
         return None
     wanted = {value for _, value in group}
