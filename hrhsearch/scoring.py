@@ -11,6 +11,7 @@ took MAP from 0.3265 to 0.3447 (benchmarks/README.md has every collection).
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import compress
 from math import log
 
 from whoosh.scoring import WeightingModel, WeightLengthScorer, WeightScorer, bm25
@@ -68,12 +69,16 @@ class TableScorer(_Scorer):
         """The score of one posting: its document and its weight (the word's count there)."""
         return self.idf * ((weight * self.k1_plus_1) / (weight + self.norms[self.lengths[docnum]]))
 
-    def scores(self, postings) -> dict[int, float]:
+    def scores(self, postings, passing: bytes | None = None) -> dict[int, float]:
         """Every posting's score by document, block by block (``segments.BlockPostings``), with the
-        same expression as ``score``."""
+        same expression as ``score``; with ``passing`` (a byte per document), only the documents it
+        marks, picked out in C before the scoring in Python."""
         idf, k1_plus_1, norms, lengths = self.idf, self.k1_plus_1, self.norms, self.lengths
         found: dict[int, float] = {}
         for ids, weights in postings.blocks(values=False):
+            if passing is not None:
+                kept = list(map(passing.__getitem__, ids))
+                ids, weights = list(compress(ids, kept)), compress(weights, kept)
             found.update(zip(ids, [idf * ((w * k1_plus_1) / (w + norms[lengths[d]])) for d, w in zip(ids, weights)]))
         return found
 

@@ -76,46 +76,59 @@ class _Results(Results):
         return self.docset
 
 
-def _scores(searcher, q: query.Query, context) -> Scores:
+def _scores(searcher, q: query.Query, context, passing: bytes | None = None) -> Scores:
+    """Every match of ``q`` in one segment, by document. ``passing`` is a filter around ``q``, a byte
+    per document (``Allowed.passing``): the documents it leaves out are dropped as each word's
+    postings are read, before they are scored, which at 1,050,000 passages saves scoring the
+    half or more of common words' postings that a span of years leaves out."""
     kind = type(q)
     if kind is query.Term:
-        return _boosted(_term(searcher, q, context), q.boost)
+        return _boosted(_term(searcher, q, context, passing), q.boost)
     if kind in (query.Or, query.And) or isinstance(q, BestOf):
         subs = q.subqueries
         if not subs:
             return {}
         if len(subs) == 1:  # Whoosh hands back the one part's matcher, without this query's boost
-            return _scores(searcher, subs[0], context)
+            return _scores(searcher, subs[0], context, passing)
         if kind is query.Or and not (q.scale or q.minmatch):
-            return _boosted(_sum([_scores(searcher, s, context) for s in subs]), q.boost)
+            return _boosted(_sum([_scores(searcher, s, context, passing) for s in subs]), q.boost)
         if kind is query.And:
-            return _boosted(_both([_scores(searcher, s, context) for s in subs]), q.boost)
+            return _boosted(_both([_scores(searcher, s, context, passing) for s in subs]), q.boost)
         if isinstance(q, BestOf):
-            return _boosted(_best([_scores(searcher, s, context) for s in subs]), q.boost)
+            return _boosted(_best([_scores(searcher, s, context, passing) for s in subs]), q.boost)
     if kind is query.Phrase:
         scores = _phrase(searcher, q, context)
         if scores is not None:
-            return scores
+            return _only(scores, passing)
     if kind is query.Require:
-        scores = _scores(searcher, q.a, context)
+        if isinstance(q.b, Allowed):
+            allowed = q.b.passing(searcher.reader())
+            if passing is None:
+                return _scores(searcher, q.a, context, allowed)
+            return _only(_scores(searcher, q.a, context, passing), allowed)
+        scores = _scores(searcher, q.a, context, passing)
         if not scores:
             return scores
-        # compress and map run in C: a filter often keeps hundreds of thousands of matches
-        if isinstance(q.b, Allowed):
-            passing = q.b.passing(searcher.reader())
-            return dict(compress(scores.items(), map(passing.__getitem__, scores)))
         kept = scores.keys() & set(q.b.matcher(searcher, context).all_ids())
         return dict(zip(kept, map(scores.__getitem__, kept)))
-    return _matched(q.matcher(searcher, context))
+    return _only(_matched(q.matcher(searcher, context)), passing)
 
 
-def _term(searcher, q: query.Term, context) -> Scores:
+def _only(scores: Scores, passing: bytes | None) -> Scores:
+    """The scores of the documents ``passing`` keeps; compress and map run in C, as a filter often
+    keeps hundreds of thousands of matches."""
+    if passing is None or not scores:
+        return scores
+    return dict(compress(scores.items(), map(passing.__getitem__, scores)))
+
+
+def _term(searcher, q: query.Term, context, passing: bytes | None) -> Scores:
     text = _indexed(searcher, q.fieldname, q.text)
     if text is None:
         return {}
     postings = searcher.postings(q.fieldname, text, weighting=context.weighting)
     raw = _blocks(postings)
-    return raw.scorer.scores(raw) if raw else _matched(postings)
+    return raw.scorer.scores(raw, passing) if raw else _only(_matched(postings), passing)
 
 
 def _indexed(searcher, fieldname: str, word: str) -> bytes | None:

@@ -251,6 +251,26 @@ def test_a_short_limit_returns_the_head_of_the_full_ranking(tmp_path: Path) -> N
         assert head == full[:4], query
 
 
+@pytest.mark.parametrize("query", ["health workers", "nurs* retention", '"community health"', "CHW supervision",
+                                   "santé OR salud", "health -nurses", "+rural +health"])
+def test_a_filter_finds_what_the_search_without_it_finds_in_the_passages_it_allows(labelled_index: Path, query: str) -> None:
+    """A filter is applied as each word's postings are read, before scoring (``termwise._scores``):
+    whatever the query's shape (words, wildcards, phrases, thesaurus equivalents, exclusions,
+    required words), it must find the passages, scores and order of the whole search, filtered."""
+    from hrhsearch.facets import years
+
+    everything = hrhsearch.search(query, index=labelled_index, limit=10_000)
+    for year, lang in [("2015..2020", ()), (None, ("en",)), ("..2016", ("fr", "es"))]:
+        low, high = years("", year) if year else (None, None)
+        wanted = [p for p in everything if (not lang or p.language in lang)
+                  and (year is None or (p.year is not None and (low or 0) <= p.year <= (high or 9999)))]
+        found = hrhsearch.search(query, index=labelled_index, limit=10_000, year=year, lang=lang)
+        assert found.total == len(wanted) and len(found) == len(wanted)
+        assert [(p.section_id, p.path) for p in found] == [(p.section_id, p.path) for p in wanted], (query, year, lang)
+        assert [p.score for p in found] == pytest.approx([p.score for p in wanted], rel=1e-12)
+    assert everything.total > 0
+
+
 def test_a_filter_allows_exactly_the_passages_whoosh_finds_for_its_terms(tmp_path: Path, monkeypatch) -> None:
     """``facets.Allowed`` reads each segment's allowed passages block by block; Whoosh's own And of
     Ors over the same terms must find the same live passages, deletions included. The filters share
