@@ -212,7 +212,13 @@ def _retarget(q: query.Query, language: str, fieldname: str, boost: float) -> qu
     # Patterns match indexed terms as they are (stemmed and accent-folded), so fold them too.
     pattern = accent_fold(q.text.lower())
     if isinstance(q, query.Prefix):
-        return query.Prefix(fieldname, pattern, boost=boost)
+        prefix = query.Prefix(fieldname, pattern, boost=boost)
+        # The word typed is often longer than its own stem ("nurse*" and "nurs"), which the prefix
+        # alone would miss: it matches that stem too, so that nurse* finds "nurse" and "nurses".
+        stems = schema.stems(language, q.text)
+        if len(stems) == 1 and not stems[0].startswith(pattern):
+            return query.Or([prefix, query.Term(fieldname, stems[0], boost=boost)])
+        return prefix
     if isinstance(q, query.FuzzyTerm):
         return query.FuzzyTerm(fieldname, pattern, maxdist=q.maxdist, prefixlength=q.prefixlength, boost=boost)
     return query.Wildcard(fieldname, pattern, boost=boost)

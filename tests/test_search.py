@@ -37,6 +37,10 @@ def titles(index: Path, query: str, **kw) -> list[str]:
         ('"recruitment active"', []),
         ("title:migration", ["Nurse Migration"]),
         ("superv*", ["Retention of Nurses"]),
+        # A word typed whole before its wildcard is longer than its stem ("nurs"), and still finds itself.
+        ("nurse*", ["Nurse Migration", "Retention of Nurses"]),
+        ("formation*", ["Formation des sages-femmes"]),
+        ("title:nurse*", ["Nurse Migration", "Retention of Nurses"]),
         ("(housing OR pay) AND nurses", ["Nurse Migration", "Retention of Nurses"]),
         ("heading:supervision", ["Retention of Nurses"]),
         ("text:retention", ["Retention of Nurses"]),  # the body is read with its title and headings
