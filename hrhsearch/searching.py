@@ -61,14 +61,16 @@ MAX_EDIT_DISTANCE = 2
 
 @lru_cache(maxsize=1)
 def _parser() -> QueryParser:
-    from whoosh.qparser import OrGroup, QueryParser
+    from whoosh.qparser import FuzzyTermPlugin, OrGroup, QueryParser
 
     neutral = RegexTokenizer()  # case is kept for the thesaurus, which tells "HAF" from "haf"; stems lower-case it
     parse_schema = fields.Schema(
         language=fields.ID, format=fields.ID, path=fields.ID, doc_id=fields.ID, year=fields.NUMERIC,
         **{name: fields.TEXT(analyzer=neutral, multitoken_query="phrase") for name in (ANY, *TEXT_FIELDS, *HEAD_FIELDS)},
     )
-    return QueryParser(ANY, parse_schema, group=OrGroup.factory(COORDINATION))
+    parser = QueryParser(ANY, parse_schema, group=OrGroup.factory(COORDINATION))
+    parser.add_plugin(FuzzyTermPlugin())  # "retension~", "nurse~2"
+    return parser
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,14 @@ def _retarget(q: query.Query, language: str, fieldname: str, boost: float) -> qu
             return query.Or([prefix, query.Term(fieldname, stems[0], boost=boost)])
         return prefix
     if isinstance(q, query.FuzzyTerm):
-        return query.FuzzyTerm(fieldname, pattern, maxdist=q.maxdist, prefixlength=q.prefixlength, boost=boost)
+        # The word typed is stemmed as the index is, so that a misspelling is as far from the stem it
+        # means as from the word ("retension" is three letters from "retent", "retens" one); and its
+        # first letter is kept, as Whoosh's own default does, rather than comparing every word indexed.
+        stems = schema.stems(language, q.text)
+        if not stems:
+            return None
+        stem = stems[0] if len(stems) == 1 else pattern
+        return query.FuzzyTerm(fieldname, stem, maxdist=q.maxdist, prefixlength=max(1, q.prefixlength), boost=boost)
     return query.Wildcard(fieldname, pattern, boost=boost)
 
 

@@ -41,6 +41,11 @@ def titles(index: Path, query: str, **kw) -> list[str]:
         ("nurse*", ["Nurse Migration", "Retention of Nurses"]),
         ("formation*", ["Formation des sages-femmes"]),
         ("title:nurse*", ["Nurse Migration", "Retention of Nurses"]),
+        # Fuzzy: the word typed, stemmed as the index is, within one letter (or two) of an indexed stem.
+        ("retension~", ["Retention of Nurses"]),
+        ("nurzes~", ["Nurse Migration", "Retention of Nurses"]),
+        ("fornation~", ["Formation des sages-femmes"]),
+        ("capasitación~", ["Capacitación del Personal"]),
         ("(housing OR pay) AND nurses", ["Nurse Migration", "Retention of Nurses"]),
         ("heading:supervision", ["Retention of Nurses"]),
         ("text:retention", ["Retention of Nurses"]),  # the body is read with its title and headings
@@ -169,6 +174,7 @@ def test_hostile_queries_through_the_cli(tiny_index_for_fuzz: Path, text: str) -
         ("*a*", "fewer than 2 letters before its wildcard"),
         ("n*", "fewer than 2 letters before its wildcard"),
         ("heading:*urse", "fewer than 2 letters before its wildcard"),
+        ("nurse~3", "at most 2 letters"),
         ("nurse " * 1000, "characters long"),
         (" ".join(["ab"] * 1200), "1200 terms"),
         ("\x00\x07\u200b", "empty"),
