@@ -138,6 +138,11 @@ ARRAYS = 0x20
 _LITTLE = sys.byteorder == "little"
 
 
+# A block of fewer bytes is stored as it is: zlib adds about a dozen bytes and takes about 7 µs a
+# call, and most blocks of a worker's segment of small files hold a posting or two (8 bytes).
+COMPRESSED_FROM = 64
+
+
 class SplitPostingsWriter(W3PostingsWriter):
     """Whoosh's blocks of postings, each with its positions apart, as arrays.
 
@@ -155,14 +160,18 @@ class SplitPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        level, ids, values = self._compression, self._ids, self._values
+        ids, values = self._ids, self._values
         if self.arrays and not self._byteids and len(values) in (0, len(ids)):
-            first, second = _array_parts(ids, self._mini_weights(), values, level)
-            kind = SPLIT | ARRAYS | level
+            first, second = _array_parts(ids, self._mini_weights(), values)
+            kind = SPLIT | ARRAYS
         else:
-            first, second = _packed((self._mini_ids(), self._mini_weights()), level), _packed(self._mini_values(), level)
-            kind = SPLIT | level
+            first, second = _packed((self._mini_ids(), self._mini_weights())), _packed(self._mini_values())
+            kind = SPLIT
+        level = self._compression if len(first) + len(second) >= COMPRESSED_FROM else 0
+        if level:
+            first, second = zlib.compress(first, level), zlib.compress(second, level)
         data = pack_uint(len(first)) + first + second
+        kind |= level
         info = dumps((len(ids), ids[-1], self._maxweight, kind,
                       length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
         length = len(info) + len(data)
@@ -173,19 +182,18 @@ class SplitPostingsWriter(W3PostingsWriter):
         self._new_block()
 
 
-def _packed(value: object, level: int) -> bytes:
+def _packed(value: object) -> bytes:
     # Pickle's protocol 5 writes bytes as they are. Whoosh's protocol 2 writes each posting's value
     # as a call to ``_codecs.encode``: a block's positions then took 10 to 20 times as long to
     # unpickle, and three times the space once compressed.
-    data = dumps(value, 5)
-    return zlib.compress(data, level) if level else data
+    return dumps(value, 5)
 
 
 def _unpacked(data: bytes, level: int) -> object:
     return loads(_raw(data, level))
 
 
-def _array_parts(ids: list[int], weights, values: list[bytes], level: int) -> tuple[bytes, bytes]:
+def _array_parts(ids: list[int], weights, values: list[bytes]) -> tuple[bytes, bytes]:
     """A block's two parts as arrays, little-endian: the gaps between passage numbers (the first
     from 0) as 32-bit integers, then the weights as 32-bit floats, as Whoosh's writer holds them
     (none if all are 1.0, one if all are equal, as its ``_mini_weights`` gives them); and each
@@ -198,8 +206,7 @@ def _array_parts(ids: list[int], weights, values: list[bytes], level: int) -> tu
     if not _LITTLE:
         for part in (gaps, kept, lengths):
             part.byteswap()
-    first, second = gaps.tobytes() + kept.tobytes(), lengths.tobytes() + b"".join(values)
-    return (zlib.compress(first, level), zlib.compress(second, level)) if level else (first, second)
+    return gaps.tobytes() + kept.tobytes(), lengths.tobytes() + b"".join(values)
 
 
 def _raw(data: bytes, level: int) -> bytes:

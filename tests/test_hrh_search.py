@@ -565,6 +565,7 @@ def test_picking_finds_each_wanted_document_where_it_stands(ids, start, data) ->
                 min_size=1, max_size=400),
        st.sampled_from([0, 3]), st.integers(1, 40), st.integers(0, 3), st.sampled_from([4, 128]))
 @example(postings=[(1.1, [0, 2])] * 5 + [(0.3, [1])] * 3, level=0, every=2, missing=1, size=4)  # equal weights
+@example(postings=[(1.0, [n % 7]) for n in range(5)], level=3, every=1, missing=0, size=4)  # a small block stays as it is
 def test_split_blocks_hold_what_whoosh_s_blocks_hold(tmp_path_factory, postings, level, every, missing, size) -> None:
     """Postings across several blocks, compressed or not: numbers, weights (equal ones through a
     32-bit float, as Whoosh reads them) and positions read back the same from hrhsearch's split
