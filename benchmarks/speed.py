@@ -300,10 +300,17 @@ def search_process(index: Path) -> dict:
         runs["plain_whoosh"].append(timed([sys.executable, "-c", PLAIN_WHOOSH_SEARCH, str(index), query]))
         runs["python"].append(timed([sys.executable, "-c", "pass"]))
         if shutil.which("recollq"):
-            runs["recollq"].append(timed(["recollq", "-c", str(WORK / "recoll-config"), "-n", "10", query]))
-    return {name: {"median_seconds": round(statistics.median(r["seconds"] for r in done), 3),
-                   "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in done), 1)}
-            for name, done in runs.items() if done}
+            runs["recollq"].append(timed(_recollq(WORK / "recoll-config", query)))
+    return {name: _medians(done) for name, done in runs.items() if done}
+
+
+def _recollq(config: Path, query: str) -> list[str]:
+    return ["recollq", "-c", str(config), "-n", "10", query]
+
+
+def _medians(runs: list[dict]) -> dict:
+    return {"median_seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+            "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in runs), 1)}
 
 
 def _busy(seconds_of_work: int) -> float:
@@ -555,13 +562,8 @@ def search_process_on(index: Path, recoll_config: Path | None = None) -> dict:
     for _ in range(5):
         process.append(timed([sys.executable, "-m", "hrhsearch", "search", query, "--index", str(index)]))
         if recoll:
-            recollq.append(timed(["recollq", "-c", str(recoll_config), "-n", "10", query]))
+            recollq.append(timed(_recollq(recoll_config, query)))
     return {**_medians(process), **({"recollq": _medians(recollq)} if recollq else {})}
-
-
-def _medians(runs: list[dict]) -> dict:
-    return {"median_seconds": round(statistics.median(r["seconds"] for r in runs), 3),
-            "peak_rss_mb": round(statistics.median(r["peak_rss_mb"] for r in runs), 1)}
 
 
 def recoll_config_for(size: int) -> Path:
