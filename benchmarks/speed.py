@@ -26,7 +26,7 @@ Results go to benchmarks/results/speed.json and the table to stdout; benchmarks/
     python benchmarks/speed.py pdf               # PDF extraction again, on the mixed corpus' files
     python benchmarks/speed.py latency 100000    # every engine's searches again, on the last indexes
     python benchmarks/speed.py recoll 1000000    # Recoll on the generated files, and recollq's searches
-    python benchmarks/speed.py optimized 1000000 [--searches-only]   # optimize, then search the one segment
+    python benchmarks/speed.py optimized 1000000 [--searches-only]   # optimize a copy, then search its one segment
 
 Whole processes run on hrhsearch's compiled bytecode, as pip leaves it after an install.
 
@@ -619,20 +619,27 @@ def peers_only(sizes: list[int], whoosh: bool = True) -> None:
 
 
 def optimized(sizes: list[int], again: bool = False) -> None:
-    """``hrhsearch optimize`` on the index of each size, timed, and hrhsearch's searches again on the
-    one segment it leaves; kept apart from the figures of the index as built. ``again``: the searches
-    only, on the index a previous run optimized, keeping that run's optimize figures."""
+    """``hrhsearch optimize`` on a copy of the index of each size, timed, and hrhsearch's searches
+    again on the one segment it leaves; kept apart from the figures of the index as built, which
+    stays as it was for later searches. ``again``: the searches only, on the copy a previous run
+    optimized, keeping that run's optimize figures."""
     qs = queries(sentence_pool())
     path = RESULTS / "scale.json"
     results = json.loads(path.read_text("utf-8"))
     for size in sizes:
-        index = WORK / f"scale-index-{size}"
+        index = WORK / f"scale-index-{size}-optimized"
         if again:
             run = results[str(size)]["optimized"]["optimize"]
         else:
+            shutil.rmtree(index, ignore_errors=True)
+            shutil.copytree(WORK / f"scale-index-{size}", index)
             run = timed([sys.executable, "-m", "hrhsearch", "optimize", "--index", str(index)])
             run.pop("stdout", None)
-        row = {"optimize": run, "latency_ms": {"hrhsearch": hrhsearch_latency(index, qs)},
+        # The index as built and tantivy are searched in the same run, as the ratios' peers.
+        tantivy = WORK / f"scale-tantivy-{size}"
+        row = {"optimize": run, "latency_ms": {"hrhsearch": hrhsearch_latency(index, qs),
+                                               "as_built": hrhsearch_latency(WORK / f"scale-index-{size}", qs),
+                                               **({"tantivy": tantivy_latency(tantivy, qs)} if tantivy.is_dir() else {})},
                "search_process": search_process_on(index)}
         print(f"{size} optimized: {row}", file=sys.stderr)
         results[str(size)]["optimized"] = row
@@ -747,12 +754,15 @@ def tables() -> str:
         done = [size for size in sizes if "optimized" in scale_results[size]]
         if done:
             out += ["", "| sections, after `hrhsearch optimize` | optimize s | peak RSS MB | query | hrhsearch p50 / p95 / p99 ms | "
-                    "search process s |", "|---|---|---|---|---|---|"]
+                    "as built, same run | tantivy, same run | search process s |", "|---|---|---|---|---|---|---|---|"]
             for size in done:
                 o = scale_results[size]["optimized"]
-                for kind, q in o["latency_ms"]["hrhsearch"].items():
+                lat = o["latency_ms"]
+                for kind in lat["hrhsearch"]:
+                    cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) if kind in lat.get(e, {})
+                             else "not run" for e in ("hrhsearch", "as_built", "tantivy")]
                     out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {o['optimize']['seconds']} | "
-                               f"{o['optimize']['peak_rss_mb']} | {kind} | {q['p50']} / {q['p95']} / {q['p99']} | "
+                               f"{o['optimize']['peak_rss_mb']} | {kind} | {' | '.join(cells)} | "
                                f"{o['search_process']['median_seconds']} |")
     return "\n".join(out)
 
