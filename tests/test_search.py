@@ -580,6 +580,72 @@ def test_a_phrase_is_matched_over_arrays_from_fewer_passages_once_numpy_is_loade
         assert len(termwise.search(searcher, q, 1000)) == files * 5 and over_arrays == [1]
 
 
+@pytest.mark.parametrize("common_from", [0, 150], ids=["every word over arrays", "common words over arrays"])
+def test_words_scored_over_arrays_rank_as_the_tables_do_to_the_last_bit(tmp_path: Path, monkeypatch, common_from: int) -> None:
+    """A word in a large share of a segment's passages is scored and combined over arrays
+    (``termwise.Dense``); the others stay tables, and the two meet in every kind of node. Whatever
+    the mix, each search finds the passages, totals and scores (equal to the last bit) of the tables
+    alone, with deleted passages, filters, thesaurus equivalents, exclusions and phrases."""
+    import random
+
+    from whoosh import query
+
+    from hrhsearch import schema, termwise
+    from hrhsearch.expansion import BestOf
+    from hrhsearch.facets import Filters
+
+    search_module = sys.modules["hrhsearch.searching"]
+    rng = random.Random(5)
+    words = "rural nurses retention health workers pay housing district training supervision".split()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(120):  # 600 passages; the rarer words are in under 150 of them
+        sections = [" ".join(rng.choice(words[: rng.randint(3, len(words))]) for _ in range(rng.randint(8, 30))) + "."
+                    for _ in range(5)]
+        year = 2010 + n % 10
+        sections[0] += " The ministry decides." if n % 40 == 0 else ""  # in fewer passages than a page of results
+        (docs / f"note-{n:03d}.md").write_text(f"---\nyear: {year}\n---\n" + "".join(
+            f"## Part {k}\n\n{t}\n\n" for k, t in enumerate(sections)), "utf-8")
+    index = tmp_path / "index"
+    hrhsearch.build_index([docs], index=index, jobs=1)
+    for changed in sorted(docs.iterdir())[::7]:  # their old passages are deleted
+        changed.write_text(changed.read_text("utf-8") + "\nrural nurses of the district.\n", "utf-8")
+    hrhsearch.build_index([docs], index=index, jobs=1)
+
+    dense = []
+    real = termwise._dense_term
+    monkeypatch.setattr(termwise, "_dense_term", lambda *args: dense.append(1) or real(*args))
+    texts = ["rural nurses", "nurses AND housing", "nurses NOT housing", "pay OR supervision", "+rural +health",
+             "rural -pay", '"rural nurses"', "CHW supervision", "(housing OR pay) AND nurses", "superv*", "health workers",
+             "(nurses AND housing) OR pay", "ministry", "ministry OR supervision"]
+    rural, nurses, training, pay = (query.Term("body_en", schema.word_stem("en", w)) for w in ("rural", "nurses", "training", "pay"))
+    required = query.Require(query.Or([rural, nurses]), training)  # required words that are not a filter
+    built = [required, query.Or([required, pay]), BestOf([rural, pay]), BestOf([query.Phrase("body_en", [rural.text, nurses.text]), pay])]
+    compared = 0
+    with hrhsearch.open_index(index).searcher() as searcher:
+        assert searcher.reader().has_deletions()
+        for filters in (Filters(), Filters(year="2012..2016")):
+            for text in texts + built:
+                if isinstance(text, str):
+                    parsed = search_module.parse_query(text, searcher=searcher)
+                    condition = filters.query(text, searcher.reader())
+                    q = parsed.query if condition is None else query.Require(parsed.query, condition)
+                else:
+                    q = text
+                found = {}
+                for arrays in (False, True):
+                    least = common_from if arrays else 10**9
+                    for name in ("ARRAYS_FROM", "ARRAYS_FROM_LOADED"):
+                        monkeypatch.setattr(termwise, name, least)
+                    monkeypatch.setattr(termwise, "ARRAYS_SHARE", 10**9)
+                    results = [termwise.search(searcher, q, limit) for limit in (7, 1000)]  # a page, and all
+                    found[arrays] = [([(h.docnum, h.score) for h in r], len(r), r.docs()) for r in results]
+                assert found[True] == found[False], (text, filters)
+                compared += found[False][0][1]
+    assert compared > 1000, compared
+    assert len(dense) > 20
+
+
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
     """``termwise`` against Whoosh's own matchers, unlimited (so nothing is pruned), over the golden
     queries, boolean and phrase queries, wildcards and filters."""
