@@ -66,7 +66,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__version__ = "0.6.8"
+__version__ = "0.6.9"
 
 __all__ = [
     "Block",
