@@ -207,6 +207,27 @@ def test_optimize_merges_segments_and_keeps_every_passage(tiny_corpus: Path, tin
     assert hrhsearch.optimize(index=tiny_index) == (1, 1)
 
 
+def test_the_term_table_grows_with_the_words_and_files_not_the_passages(tmp_path: Path) -> None:
+    """Whoosh holds a segment's whole term table in memory until the segment is written, in every
+    worker and in every merge; a term per passage made that grow with the corpus. Two files of the
+    same words in 10 or 60 passages give the same terms, and each passage still has its own id."""
+    terms = {}
+    for passages in (10, 60):
+        docs = tmp_path / f"docs-{passages}"
+        docs.mkdir()
+        for name in ("a", "b"):
+            body = "".join(f"## Part {n % 3}\n\nRural nurses stay where housing is paid.\n\n" for n in range(passages))
+            (docs / f"{name}.md").write_text(f"# Retention\n\n{body}", "utf-8")
+        index = tmp_path / f"index-{passages}"
+        assert hrhsearch.build_index([docs], index=index, jobs=1).sections == 2 * passages
+        with hrhsearch.open_index(index).searcher() as searcher:
+            terms[passages] = sorted((field, text) for field, text in searcher.reader().all_terms()
+                                     if field not in ("doc_id", "path", "root"))
+        found = hrhsearch.search("rural nurses", index=index, limit=1000)
+        assert len({p.section_id for p in found}) == len(found) == 2 * passages
+    assert terms[10] == terms[60]
+
+
 def test_tiered_merging_bounds_the_segments_and_keeps_every_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HRHSEARCH_COMMIT_SECONDS", "0")  # one segment per file, before merging
     docs = tmp_path / "docs"
