@@ -101,7 +101,7 @@ class Dense:
 
     A word in a large share of a segment's passages is scored and combined this way, in C, where the
     tables cost a Python step per posting at each node of the query: "workforce", in the title of
-    every passage of the 1,050,000-passage benchmark, took 2.5 s. Every node does what it does to
+    every passage of the 1,050,000-passage benchmark, took 1.8–2.8 s. Every node does what it does to
     tables, with the same operations in the same order, so scores are equal to the last bit."""
 
     __slots__ = ("scores", "hit")
@@ -151,7 +151,7 @@ def _size(parts: list) -> int | None:
     return next((len(part.hit) for part in parts if isinstance(part, Dense)), None)
 
 
-def _scores(searcher, q: query.Query, context, passing: bytes | None = None) -> Scores:
+def _scores(searcher, q: query.Query, context, passing: bytes | None = None) -> Scores | Dense:
     """Every match of ``q`` in one segment, by document. ``passing`` is a filter around ``q``, a byte
     per document (``Allowed.passing``): the documents it leaves out are dropped as each word's
     postings are read, before they are scored, which at 1,050,000 passages saves scoring the
@@ -195,7 +195,7 @@ def _scores(searcher, q: query.Query, context, passing: bytes | None = None) -> 
     return _only(_matched(q.matcher(searcher, context)), passing)
 
 
-def _only(scores: Scores, passing: bytes | None) -> Scores:
+def _only(scores: Scores | Dense, passing: bytes | None) -> Scores | Dense:
     """The scores of the documents ``passing`` keeps; compress and map run in C, as a filter often
     keeps hundreds of thousands of matches."""
     if passing is None or not scores:
@@ -214,7 +214,7 @@ def _kept(scores: Dense, kept) -> Dense:
     return scores
 
 
-def _term(searcher, q: query.Term, context, passing: bytes | None) -> Scores:
+def _term(searcher, q: query.Term, context, passing: bytes | None) -> Scores | Dense:
     text = _indexed(searcher, q.fieldname, q.text)
     if text is None:
         return {}
