@@ -748,8 +748,7 @@ def tables() -> str:
         for size in sizes:
             lat = scale_results[size]["latency_ms"]
             for kind in lat["hrhsearch"]:
-                cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) if e in lat else "not run"
-                         for e in ("hrhsearch", "whoosh", "tantivy")]
+                cells = _latency_cells(lat, kind, ("hrhsearch", "whoosh", "tantivy"))
                 out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {kind} | {' | '.join(cells)} |")
         done = [size for size in sizes if "optimized" in scale_results[size]]
         if done:
@@ -759,12 +758,17 @@ def tables() -> str:
                 o = scale_results[size]["optimized"]
                 lat = o["latency_ms"]
                 for kind in lat["hrhsearch"]:
-                    cells = [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) if kind in lat.get(e, {})
-                             else "not run" for e in ("hrhsearch", "as_built", "tantivy")]
+                    cells = _latency_cells(lat, kind, ("hrhsearch", "as_built", "tantivy"))
                     out.append(f"| {scale_results[size]['hrhsearch_index']['sections']} | {o['optimize']['seconds']} | "
                                f"{o['optimize']['peak_rss_mb']} | {kind} | {' | '.join(cells)} | "
                                f"{o['search_process']['median_seconds']} |")
     return "\n".join(out)
+
+
+def _latency_cells(lat: dict, kind: str, engines: tuple[str, ...]) -> list[str]:
+    """Each engine's p50 / p95 / p99 for one kind of query, or "not run"."""
+    return [" / ".join(str(lat[e][kind][f"p{q}"]) for q in (50, 95, 99)) if kind in lat.get(e, {}) else "not run"
+            for e in engines]
 
 
 if __name__ == "__main__":
