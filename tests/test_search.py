@@ -580,17 +580,22 @@ def test_a_phrase_is_matched_over_arrays_from_fewer_passages_once_numpy_is_loade
         assert len(termwise.search(searcher, q, 1000)) == files * 5 and over_arrays == [1]
 
 
-@pytest.mark.parametrize("common_from", [0, 150], ids=["every word over arrays", "common words over arrays"])
-def test_words_scored_over_arrays_rank_as_the_tables_do_to_the_last_bit(tmp_path: Path, monkeypatch, common_from: int) -> None:
+@pytest.mark.parametrize("common_from, arrays_stored", [(0, True), (150, True), (0, False)],
+                         ids=["every word over arrays", "common words over arrays", "blocks stored pickled"])
+def test_words_scored_over_arrays_rank_as_the_tables_do_to_the_last_bit(tmp_path: Path, monkeypatch, common_from: int,
+                                                                         arrays_stored: bool) -> None:
     """A word in a large share of a segment's passages is scored and combined over arrays
     (``termwise.Dense``); the others stay tables, and the two meet in every kind of node. Whatever
     the mix, each search finds the passages, totals and scores (equal to the last bit) of the tables
-    alone, with deleted passages, filters, thesaurus equivalents, exclusions and phrases."""
+    alone, with deleted passages, filters, thesaurus equivalents, exclusions and phrases. Blocks
+    written before they were arrays (schema 5) stay tables."""
     import random
 
     from whoosh import query
 
-    from hrhsearch import schema, termwise
+    from hrhsearch import schema, segments, termwise
+
+    monkeypatch.setattr(segments.SplitPostingsWriter, "arrays", arrays_stored)
     from hrhsearch.expansion import BestOf
     from hrhsearch.facets import Filters
 
@@ -614,7 +619,7 @@ def test_words_scored_over_arrays_rank_as_the_tables_do_to_the_last_bit(tmp_path
 
     dense = []
     real = termwise._dense_term
-    monkeypatch.setattr(termwise, "_dense_term", lambda *args: dense.append(1) or real(*args))
+    monkeypatch.setattr(termwise, "_dense_term", lambda *args: dense.append(real(*args)) or dense[-1])
     texts = ["rural nurses", "nurses AND housing", "nurses NOT housing", "pay OR supervision", "+rural +health",
              "rural -pay", '"rural nurses"', "CHW supervision", "(housing OR pay) AND nurses", "superv*", "health workers",
              "(nurses AND housing) OR pay", "ministry", "ministry OR supervision"]
@@ -644,6 +649,7 @@ def test_words_scored_over_arrays_rank_as_the_tables_do_to_the_last_bit(tmp_path
                 compared += found[False][0][1]
     assert compared > 1000, compared
     assert len(dense) > 20
+    assert all((found is not None) == arrays_stored for found in dense)
 
 
 def test_running_a_query_term_by_term_gives_whoosh_s_full_ranking(corpus_index: Path) -> None:
