@@ -69,6 +69,12 @@ class TableScorer(_Scorer):
         """The score of one posting: its document and its weight (the word's count there)."""
         return self.idf * ((weight * self.k1_plus_1) / (weight + self.norms[self.lengths[docnum]]))
 
+    def weighed_arrays(self, np, docs, weights):
+        """``weighed`` over numpy arrays of documents and their weights, with the same operations in
+        the same order, so that each score is equal to the last bit."""
+        norms = np.array(self.norms)[np.frombuffer(self.lengths, dtype=np.uint8)[docs]]
+        return self.idf * ((weights * self.k1_plus_1) / (weights + norms))
+
     def scores(self, postings, passing: bytes | None = None) -> dict[int, float]:
         """Every posting's score by document, block by block (``segments.BlockPostings``), with the
         same expression as ``score``; with ``passing`` (a byte per document), only the documents it

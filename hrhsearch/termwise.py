@@ -246,9 +246,7 @@ def _dense_term(postings: BlockPostings, size: int) -> Dense | None:
     blocks = list(blocks)
     if blocks:
         ids, weights, _ = _numbers(np, blocks)
-        scorer = postings.scorer
-        norms = np.array(scorer.norms)[np.frombuffer(scorer.lengths, dtype=np.uint8)[ids]]
-        found.scores[ids] = scorer.idf * ((weights * scorer.k1_plus_1) / (weights + norms))
+        found.scores[ids] = postings.scorer.weighed_arrays(np, ids, weights)
         found.hit[ids] = True
     return found
 
@@ -336,11 +334,7 @@ def _phrase_in_bulk(reader, fieldname: str, words: list[bytes], postings: dict[b
     matched = ends >> 32
     matched = matched[np.concatenate(([True], matched[1:] != matched[:-1]))]
     at = np.searchsorted(docs, matched)
-    parts = []
-    for text in words:
-        scorer, weight = postings[text].scorer, weights[text][at]
-        norms = np.array(scorer.norms)[np.frombuffer(scorer.lengths, dtype=np.uint8)[matched]]
-        parts.append(scorer.idf * ((weight * scorer.k1_plus_1) / (weight + norms)))
+    parts = [postings[text].scorer.weighed_arrays(np, matched, weights[text][at]) for text in words]
     return dict(zip(matched.tolist(), (_tree_sum(parts) * boost).tolist()))
 
 
