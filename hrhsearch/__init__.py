@@ -30,7 +30,7 @@ from .errors import (
     QueryError,
     UnsupportedFormat,
 )
-from .records import Limits, Passage, Ranking
+from .defaults import MEMORY_MB, TIMEOUT
 
 if TYPE_CHECKING:
     from .documents import Block, Document, Metadata, Section
@@ -38,14 +38,17 @@ if TYPE_CHECKING:
     from .expansion import Expansion
     from .facets import FacetValue, Filters
     from .index import Index, Progress, create_index, open_index
+    from .records import Limits, Passage, Ranking
     from .reports import FileProblem, IndexReport, Stats
     from .searching import Results
 
 # Imported on first use, so that ``import hrhsearch`` stays light: the command line sets up its
-# process before Whoosh is loaded (see ``__main__``), and the index builder is not needed to search.
+# process (``lightstart``) before the records' dataclasses or Whoosh are loaded, and the index
+# builder is not needed to search.
 _LAZY = {
     "Block": "documents", "Document": "documents", "Metadata": "documents", "Section": "documents",
-    "DEFAULT_MEASURES": "records", "DEPTH": "records", "Evaluation": "evaluation",
+    "DEFAULT_MEASURES": "records", "DEPTH": "records", "Evaluation": "evaluation", "Limits": "records",
+    "Passage": "records", "Ranking": "records",
     "Expansion": "expansion", "FacetValue": "facets", "Filters": "facets",
     "FileProblem": "reports", "IndexReport": "reports", "Stats": "reports", "Index": "index", "Progress": "index",
     "create_index": "index", "open_index": "index", "Results": "searching",
@@ -160,8 +163,8 @@ def build_index(
     jobs: int | None = None,
     progress: Progress | None = None,
     wait: float = 0,
-    timeout: float | None = Limits.timeout,
-    max_memory_mb: int | None = Limits.memory_mb,
+    timeout: float | None = TIMEOUT,
+    max_memory_mb: int | None = MEMORY_MB,
     follow_links: bool = False,
     passage_words: int | None = None,
 ) -> IndexReport:
@@ -172,6 +175,7 @@ def build_index(
     goes on. ``None`` lifts a limit. ``passage_words`` sets the passage size of a new index.
     """
     from .index import create_index
+    from .records import Limits
 
     target = Path(index) if index is not None else default_index_path()
     return create_index(target, passage_words).update(paths, jobs=jobs, progress=progress, wait=wait,
@@ -184,20 +188,22 @@ Values = str | Iterable[str] | None
 def search(query: str, index: Path | str | None = None, *, limit: int = 10, lang: Values = None,
            country: Values = None, region: Values = None, org: Values = None, type: Values = None,
            year: str | int | None = None, facets: bool = False, expand: bool = True,
-           ranking: Ranking = Ranking()) -> Results:
+           ranking: Ranking | None = None) -> Results:
     """Ranked passages for ``query`` (Whoosh syntax or a plain question), best first.
 
     ``lang``, ``country``, ``region``, ``org`` and ``type`` keep passages with one of the values
     given (a string or a list); ``year`` is a year or a span, ``"2015..2020"``. ``facets=True``
     counts each facet's values over all matches. ``expand=False`` turns off the HRH thesaurus.
-    ``ranking`` sets BM25's k1 and b and the weight of title and heading matches. The result is a
+    ``ranking`` sets BM25's k1 and b and the weight of title and heading matches (``Ranking()``'s
+    defaults when ``None``). The result is a
     sequence of ``Passage`` s that also carries ``total``, ``expansions``, ``facets`` and ``suggestion``."""
     from .facets import Filters
+    from .records import Ranking
     from .searching import search as _search
 
     filters = Filters(country=_values(country), region=_values(region), org=_values(org), type=_values(type),
                       lang=_values(lang), year=str(year) if year is not None else None)
-    return _search(_kept_open(_resolve(index)), query, limit=limit, ranking=ranking, filters=filters,
+    return _search(_kept_open(_resolve(index)), query, limit=limit, ranking=ranking or Ranking(), filters=filters,
                    facets=facets, expand=expand)
 
 
@@ -225,11 +231,12 @@ def _values(value: Values) -> tuple[str, ...]:
 
 
 def rebuild(index: Path | str | None = None, *, jobs: int | None = None, progress: Progress | None = None,
-            wait: float = 0, timeout: float | None = Limits.timeout, max_memory_mb: int | None = Limits.memory_mb,
+            wait: float = 0, timeout: float | None = TIMEOUT, max_memory_mb: int | None = MEMORY_MB,
             follow_links: bool = False, passage_words: int | None = None) -> IndexReport:
     """Re-index every recorded source beside the live index, then swap the new one in; with
     ``passage_words``, cut passages to that many words from now on."""
     from .index import Index
+    from .records import Limits
 
     # An index of another schema version can be rebuilt: that is what its error message advises.
     return Index(_resolve(index), any_version=True).rebuild(
@@ -260,7 +267,7 @@ def evaluate(
     depth: int | None = None,
     docid: str = "stem",
     run_out: Path | str | None = None,
-    ranking: Ranking = Ranking(),
+    ranking: Ranking | None = None,
 ) -> Evaluation:
     """Run every topic through ``search``'s ranking and measure it against TREC qrels.
 
@@ -271,6 +278,7 @@ def evaluate(
     from .evaluation import DEFAULT_MEASURES, DEPTH
     from .evaluation import evaluate as _evaluate
     from .index import open_index
+    from .records import Ranking
 
     return _evaluate(open_index(_resolve(index)), topics, qrels, measures=DEFAULT_MEASURES if measures is None else measures,
-                     depth=DEPTH if depth is None else depth, docid=docid, run_out=run_out, ranking=ranking)
+                     depth=DEPTH if depth is None else depth, docid=docid, run_out=run_out, ranking=ranking or Ranking())

@@ -1,5 +1,5 @@
 """``python -m hrhsearch`` and the ``hrhsearch`` command: the command line, in a process set up to
-start quickly (``lightstart``) before anything imports Whoosh."""
+start quickly (``lightstart``) before anything imports Whoosh or the records' dataclasses."""
 
 
 def run() -> None:
@@ -8,7 +8,10 @@ def run() -> None:
     lightstart.install()
     from .cli import main
 
-    main()
+    try:
+        main()
+    finally:
+        lightstart.before_exit()
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ import click
 
 import hrhsearch
 
+from . import lightstart
+from .defaults import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, HEAD_BOOST, K1, MEMORY_MB, TIMEOUT, B
 from .errors import HrhsearchError
-from .records import DEFAULT_MEASURES, DEPTH, DOCID_KINDS, HEAD_BOOST, K1, B, Limits, Passage, Ranking
+from .records import Passage, Ranking
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
@@ -65,11 +67,11 @@ index_option = click.option(
 jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for reading files. Default: one per core this process may use.")
 wait_option = click.option("--wait", type=click.FloatRange(min=0), default=0, help="Seconds to wait for another writer to finish.")
 timeout_option = click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), default=Limits.timeout, show_default=True,
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=TIMEOUT, show_default=True,
     help="Seconds one file may take to read before it is skipped.",
 )
 memory_option = click.option(
-    "--max-memory", "max_memory", type=click.IntRange(min=64), default=Limits.memory_mb, show_default=True,
+    "--max-memory", "max_memory", type=click.IntRange(min=64), default=MEMORY_MB, show_default=True,
     help="Megabytes of memory reading one file may take before it is skipped.",
 )
 passage_option = click.option(
@@ -104,10 +106,18 @@ ranking_options = _options(
 )
 
 
+# Commands that do one bounded piece of work. The process of any other command collects cyclic
+# garbage again from its start (see lightstart: ``hrhsearch`` starts without the collector).
+ONE_SHOT = frozenset({"search", "stats"})
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(hrhsearch.__version__, prog_name="hrhsearch")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Search health-workforce documents (PDF, HTML, text, Markdown, RST) by passage."""
+    if ctx.invoked_subcommand not in ONE_SHOT:
+        lightstart.collect_again()
 
 
 FACET_ROWS = 8  # values shown per facet on a terminal; --json has them all

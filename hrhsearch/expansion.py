@@ -188,7 +188,9 @@ def expand(q: query.Query, text: str, user_fields: set[str], head_fields: set[st
             found_form = _search_form(language, form, fieldname, head_fields, text_fields, head_boost)
             if found_form is not None:
                 form_query, stems = found_form
-                others.append(form_query.with_boost(WEIGHT * min(1.0, typed_weight / _form_weight(language, stems, idf))))
+                # Built for this form alone, so its boost is set in place: ``with_boost`` deep-copies.
+                form_query.boost = WEIGHT * min(1.0, typed_weight / _form_weight(language, stems, idf))
+                others.append(form_query)
         return others
 
     def walk(q: query.Query) -> query.Query:

@@ -1,5 +1,5 @@
-"""Stand-ins for modules that Whoosh imports but a search never uses, so that the ``hrhsearch``
-command starts sooner. They are installed in hrhsearch's own command-line process only, never
+"""Stand-ins for modules that Whoosh, click and dataclasses import but a search never uses, so
+that the ``hrhsearch`` command starts sooner. They are installed in hrhsearch's own command-line process only, never
 when hrhsearch is imported as a library.
 
 - ``whoosh.compat`` imports ``urllib.request`` for a download helper (``urlretrieve``);
@@ -9,15 +9,27 @@ when hrhsearch is imported as a library.
 - ``whoosh.analysis`` imports the Porter stemmer and the double metaphone (``stem``,
   ``double_metaphone``) as defaults of filters that hrhsearch's analyzers give other stemmers
   or do not use; each compiles a dozen regular expressions;
-- ``whoosh.fields`` imports ``whoosh.util.times`` (and so ``calendar``) for date fields, which
-  hrhsearch's schema does not have;
+- ``whoosh.fields`` imports ``whoosh.util.times`` (and so ``calendar``) for date fields, and
+  ``decimal`` for numeric fields with decimal places, which hrhsearch's schema does not have;
+- ``whoosh.compat`` imports ``html`` (and its table of entities) for ``escape``, which only
+  Whoosh's HTML highlighting calls;
 - the first stemmer Whoosh makes loads all 14 of its Snowball languages; hrhsearch's fields
-  use four.
+  use four;
+- ``dataclasses`` and click import ``inspect`` (and so ``ast``, ``dis`` and ``tokenize``), which
+  a start asks only for ``cleandoc`` of one-line option help (given here, as the real one gives
+  it) and, for a dataclass without a docstring, ``signature``.
 
 The first three were about 40% of the time it took to import what a search needs
 (benchmarks/README.md, "Where the time goes"). Whoosh gets the names it imports from the stand-ins. Calling one of them, or
 asking a stand-in for anything else, loads the real module and hands the call to it, so code that
 needs these modules still works.
+
+The process also starts without the cyclic garbage collector. Starting creates a few hundred
+thousand objects, all kept, and each collection walks them: a tenth of a search's instructions,
+and as much again as Python exits. A command that does one bounded piece of work (a search) runs
+to its end so and leaves every object out of the collections Python makes as it exits
+(``before_exit``); any other command collects again from its start (``collect_again``), without
+walking the objects of the start.
 
 One stand-in is not a deferral: ``hashlib`` loads OpenSSL (about 2% of a whole search) for the
 md5 that Whoosh hashes its term tables' keys with, and the expansion cache's sha256. CPython's own
@@ -27,16 +39,22 @@ md5 that Whoosh hashes its term tables' keys with, and the expansion cache's sha
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
 from importlib import import_module
+from importlib.util import find_spec
 
 # Each module, and the functions Whoosh imports from it by name.
 FORWARDED = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",),
              "whoosh.lang.porter": ("stem",), "whoosh.lang.dmetaphone": ("double_metaphone",),
-             "whoosh.util.times": ("datetime_to_long", "long_to_datetime")}
+             "whoosh.util.times": ("datetime_to_long", "long_to_datetime"), "html": ("escape",),
+             "decimal": ("Decimal",)}
+# Stand-ins of packages: another command imports their submodules (``html.parser``), and a
+# submodule that asks its package for a name loads the real one.
+PACKAGES = ("html",)
 SNOWBALL = "whoosh.lang.snowball"
 # The stemmers of hrhsearch's languages, by Whoosh's module and class names.
 OWN_STEMMERS = {"en": ("english", "EnglishStemmer"), "fr": ("french", "FrenchStemmer"),
@@ -107,6 +125,15 @@ def _hashlib() -> _StandIn | None:
     return stand_in
 
 
+def _forwarder(module: str, names: tuple[str, ...]) -> _StandIn:
+    stand_in = _StandIn(module)
+    for name in names:
+        setattr(stand_in, name, _forwarding(module, name))
+    if module in PACKAGES:
+        stand_in.__path__ = list(find_spec(module).submodule_search_locations)
+    return stand_in
+
+
 def _put(stand_in: _StandIn) -> None:
     sys.modules[stand_in.__name__] = stand_in
     parent, _, child = stand_in.__name__.rpartition(".")
@@ -114,14 +141,19 @@ def _put(stand_in: _StandIn) -> None:
         setattr(import_module(parent), child, stand_in)
 
 
+_collection_held = False  # whether ``install`` turned the cyclic collector off
+
+
 def install() -> None:
-    """Put the stand-ins in place, unless the real modules are already loaded."""
-    for module, names in FORWARDED.items():
-        if module not in sys.modules:
-            stand_in = _StandIn(module)
-            for name in names:
-                setattr(stand_in, name, _forwarding(module, name))
-            _put(stand_in)
+    """Put the stand-ins in place, unless the real modules are already loaded, and turn the cyclic
+    garbage collector off."""
+    global _collection_held
+    forwarded = [_forwarder(module, names) for module, names in FORWARDED.items() if module not in sys.modules]
+    # All in sys.modules before any is linked to its parent package: importing a parent (Whoosh)
+    # imports modules that would otherwise load the real ``html`` or ``decimal`` first.
+    sys.modules.update((stand_in.__name__, stand_in) for stand_in in forwarded)
+    for stand_in in forwarded:
+        _put(stand_in)
     if SNOWBALL not in sys.modules:
         _put(_snowball())
     if "hashlib" not in sys.modules and (light := _hashlib()) is not None:
@@ -131,3 +163,34 @@ def install() -> None:
         stand_in = _StandIn("cached_property")
         stand_in.cached_property = functools.cached_property
         _put(stand_in)
+    if "inspect" not in sys.modules:
+        stand_in = _StandIn("inspect")
+        stand_in.cleandoc = _cleandoc
+        _put(stand_in)
+    if gc.isenabled():
+        gc.disable()
+        _collection_held = True
+
+
+def collect_again() -> None:
+    """For a command that runs on: collect cycles again, leaving the start's objects out."""
+    global _collection_held
+    if _collection_held:
+        gc.freeze()
+        gc.enable()
+        _collection_held = False
+
+
+def before_exit() -> None:
+    """After a command that did one piece of work: leave every object out of the collections Python
+    makes as it exits, which would walk them all to free a process about to end."""
+    if _collection_held:
+        gc.freeze()
+
+
+def _cleandoc(doc: str) -> str:
+    """``inspect.cleandoc``: a line without tabs only loses its leading blanks; any other text goes
+    to the real one."""
+    if "\n" not in doc and "\t" not in doc:
+        return doc.lstrip()
+    return _real("inspect").cleandoc(doc)

@@ -2,12 +2,17 @@
 snippet, and the settings ``Ranking`` (BM25's knobs), ``Limits`` (per-file limits of indexing) and
 ``MAX_WORDS`` (the longest passage). ``asdict(passage)`` is the JSON shape the CLI prints, so field
 names here are a public contract. The settings live here so that naming them does not load the
-modules that use them; the records of indexing are in ``documents``, which a search never loads.
+modules that use them (their values are in ``defaults``); the records of indexing are in
+``documents``, which a search never loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from .defaults import B, DEFAULT_MEASURES, DEPTH, DOCID_KINDS, HEAD_BOOST, K1, MAX_WORDS, MEMORY_MB, TIMEOUT
+
+__all__ = ["B", "DEFAULT_MEASURES", "DEPTH", "DOCID_KINDS", "HEAD_BOOST", "K1", "MAX_WORDS", "Limits", "Passage", "Ranking"]
 
 
 @dataclass(frozen=True)
@@ -35,13 +40,6 @@ class Passage:
     citation: str = ""
 
 
-MAX_WORDS = 300  # words in a passage, unless the index was built with other passage_words
-
-K1 = 1.2
-B = 0.75
-HEAD_BOOST = 0.3
-
-
 @dataclass(frozen=True)
 class Ranking:
     """The knobs of ranking. ``k1`` is how fast repeated words stop adding score; ``b`` how much a
@@ -53,17 +51,10 @@ class Ranking:
     head_boost: float = HEAD_BOOST
 
 
-# What ``evaluate`` measures by default, how a judged document id names a file, and how many
-# documents it ranks per topic.
-DEFAULT_MEASURES = ("AP", "nDCG@10", "P@10", "R@100", "RR")
-DOCID_KINDS = ("stem", "name", "path")
-DEPTH = 1000
-
-
 @dataclass(frozen=True)
 class Limits:
     """Per-file limits. ``timeout`` in seconds of wall time; ``memory_mb`` of memory a worker may
     allocate on top of what it starts with. ``None`` lifts a limit."""
 
-    timeout: float | None = 120.0
-    memory_mb: int | None = 2048
+    timeout: float | None = TIMEOUT
+    memory_mb: int | None = MEMORY_MB

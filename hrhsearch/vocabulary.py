@@ -8,8 +8,6 @@ matches as written or in capitals ("KENYA"); a name in lower case ("sénégalais
 case. Names match whole words only.
 """
 
-from __future__ import annotations
-
 import re
 import unicodedata
 from functools import lru_cache
@@ -38,7 +36,9 @@ def fold(text: str) -> str:
 
 
 # The vocabularies' rows are NamedTuples, not dataclasses: a search imports this module (for the
-# thesaurus), and a NamedTuple class takes a fifth of the time to define.
+# thesaurus), and a NamedTuple class takes a fifth of the time to define. The module's annotations
+# are not postponed (no ``from __future__ import annotations``): typing compiles each field's
+# annotation of a NamedTuple when it is given as a string.
 class Country(NamedTuple):
     code: str  # ISO 3166 alpha-3
     region: str

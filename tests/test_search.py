@@ -246,7 +246,62 @@ def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: P
     assert "whoosh.reading" in imported and "hrhsearch.lightstart" in imported
     assert not imported & {"asyncio", "urllib.request", "cached_property", "whoosh.lang.morph_en", "whoosh.lang.porter",
                            "whoosh.lang.dmetaphone", "hrhsearch.workers", "whoosh.util.times", "calendar", "_hashlib",
-                           "whoosh.lang.snowball.danish", "whoosh.lang.snowball.russian"}, imported
+                           "whoosh.lang.snowball.danish", "whoosh.lang.snowball.russian", "inspect", "ast", "dis",
+                           "html", "html.entities", "decimal"}, imported
+
+
+def test_importing_the_package_defines_no_record_class_yet() -> None:
+    # The command installs its stand-ins after the package's own module has run, so that module
+    # must not load dataclasses (and, through it, inspect) before them.
+    script = ("import sys\n"
+              "before = 'dataclasses' in sys.modules\n"
+              "import hrhsearch\n"
+              "print(before, 'dataclasses' in sys.modules, 'hrhsearch.records' in sys.modules)\n"
+              "print(hrhsearch.Ranking().k1, hrhsearch.Limits().timeout, hrhsearch.Passage.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["False False False", "1.2 120.0 Passage"], done.stdout
+
+
+def test_the_command_collects_garbage_again_for_any_command_but_a_search_or_stats(tiny_corpus: Path, tiny_index: Path,
+                                                                                tmp_path: Path) -> None:
+    # The command starts without the cyclic collector; indexing, which runs on, turns it back on.
+    script = ("import gc, sys\n"
+              "from hrhsearch import lightstart\n"
+              "lightstart.install()\n"
+              "from hrhsearch.cli import main\n"
+              "def run(*args):\n"
+              "    try:\n"
+              "        main(list(args))\n"
+              "    except SystemExit:\n"
+              "        pass\n"
+              "    return gc.isenabled()\n"
+              f"print('gc:', run('search', 'nurses', '--index', {str(tiny_index)!r}), run('stats', '--index', {str(tiny_index)!r}),"
+              " gc.get_freeze_count() == 0)\n"
+              f"print('gc:', run('index', {str(tiny_corpus)!r}, '--index', {str(tmp_path / 'new')!r}, '--jobs', '1'),"
+              " gc.get_freeze_count() > 0)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    said = [line for line in done.stdout.splitlines() if line.startswith("gc:")]
+    assert said == ["gc: False False True", "gc: True True"], done.stdout + done.stderr
+    # A search leaves every object out of the collections Python makes as it exits.
+    ends = ("import gc, sys\n"
+            "from hrhsearch.__main__ import run\n"
+            f"sys.argv = ['hrhsearch', 'search', 'nurses', '--index', {str(tiny_index)!r}]\n"
+            "try:\n"
+            "    run()\n"
+            "except SystemExit as exit:\n"
+            "    print(exit.code, gc.isenabled(), gc.get_freeze_count() > 1000, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", ends], capture_output=True, text=True, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "0 False True", done.stderr
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\nab\r\x0c"), max_size=12) | st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_the_stand_in_cleandoc_cleans_as_inspect_does(text: str) -> None:
+    import inspect
+
+    from hrhsearch import lightstart
+
+    assert lightstart._cleandoc(text) == inspect.cleandoc(text)
 
 
 def test_a_schema_pickled_beside_the_stand_ins_names_the_real_functions(tmp_path: Path) -> None:
@@ -307,6 +362,14 @@ def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) 
         "assert stemmer_for_language('de')('Krankenschwestern') == 'krankenschw'\n"
         "from whoosh.lang.snowball import classes, GermanStemmer\n"
         "assert classes['de'] is GermanStemmer and len(classes) == 14\n"
+        "from whoosh.compat import htmlescape\n"
+        "from whoosh.fields import Decimal\n"
+        "assert htmlescape('<a>') == '&lt;a&gt;' and Decimal('1.50') * 2 == Decimal('3.00')\n"
+        "import html.parser, decimal\n"
+        "assert html.unescape('&eacute;') == 'é' and isinstance(Decimal('1'), decimal.Decimal)\n"
+        "assert html.parser.HTMLParser and sys.modules['html'] is html\n"
+        "import inspect\n"
+        "assert inspect.cleandoc('  a\\n    b') == 'a\\nb' and list(inspect.signature(lambda x: x).parameters) == ['x']\n"
         "import hashlib\n"
         "assert hashlib.md5(b'a', usedforsecurity=False).hexdigest() == '0cc175b9c0f1b6a831c399e269772661'\n"
         "assert hashlib.sha1(b'a').hexdigest() == '86f7e437faa5a7fce15d1ddcb9eaeaea377667b8'\n"
