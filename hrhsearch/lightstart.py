@@ -17,7 +17,10 @@ when hrhsearch is imported as a library.
   use four;
 - ``dataclasses`` and click import ``inspect`` (and so ``ast``, ``dis`` and ``tokenize``), which
   a start asks only for ``cleandoc`` of one-line option help (given here, as the real one gives
-  it) and, for a dataclass without a docstring, ``signature``.
+  it) and, for a dataclass without a docstring, ``signature``;
+- click's parameter types import ``uuid``, which imports ``platform`` (and compiles its dozen
+  regular expressions) to ask ``platform.system()``, given here from ``os.uname()`` as the real
+  one gives it.
 
 The first three were about 40% of the time it took to import what a search needs
 (benchmarks/README.md, "Where the time goes"). Whoosh gets the names it imports from the stand-ins. Calling one of them, or
@@ -163,6 +166,10 @@ def install() -> None:
         stand_in = _StandIn("cached_property")
         stand_in.cached_property = functools.cached_property
         _put(stand_in)
+    if "platform" not in sys.modules and hasattr(os, "uname"):
+        stand_in = _StandIn("platform")
+        stand_in.system = _system
+        _put(stand_in)
     if "inspect" not in sys.modules:
         stand_in = _StandIn("inspect")
         stand_in.cleandoc = _cleandoc
@@ -186,6 +193,14 @@ def before_exit() -> None:
     makes as it exits, which would walk them all to free a process about to end."""
     if _collection_held:
         gc.freeze()
+
+
+def _system() -> str:
+    """``platform.system()``: the name ``os.uname()`` gives, but for the names the real one changes."""
+    name = os.uname().sysname
+    if name in ("", "unknown", "Microsoft", "Windows", "OpenVMS"):
+        return _real("platform").system()
+    return name
 
 
 def _cleandoc(doc: str) -> str:

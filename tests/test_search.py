@@ -247,7 +247,7 @@ def test_the_command_leaves_out_what_whoosh_imports_but_never_uses(tiny_index: P
     assert not imported & {"asyncio", "urllib.request", "cached_property", "whoosh.lang.morph_en", "whoosh.lang.porter",
                            "whoosh.lang.dmetaphone", "hrhsearch.workers", "whoosh.util.times", "calendar", "_hashlib",
                            "whoosh.lang.snowball.danish", "whoosh.lang.snowball.russian", "inspect", "ast", "dis",
-                           "html", "html.entities", "decimal"}, imported
+                           "html", "html.entities", "decimal", "platform"}, imported
 
 
 def test_importing_the_package_defines_no_record_class_yet() -> None:
@@ -368,6 +368,10 @@ def test_the_stand_ins_hand_any_other_use_to_the_real_modules(tiny_index: Path) 
         "import html.parser, decimal\n"
         "assert html.unescape('&eacute;') == 'é' and isinstance(Decimal('1'), decimal.Decimal)\n"
         "assert html.parser.HTMLParser and sys.modules['html'] is html\n"
+        "import platform\n"
+        "system = platform.system()\n"
+        "assert type(sys.modules['platform']).__name__ == '_StandIn'\n"
+        "assert system == platform.uname().system and type(sys.modules['platform']).__name__ == 'module'\n"
         "import inspect\n"
         "assert inspect.cleandoc('  a\\n    b') == 'a\\nb' and list(inspect.signature(lambda x: x).parameters) == ['x']\n"
         "import hashlib\n"
