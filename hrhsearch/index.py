@@ -271,6 +271,7 @@ def optimize(index: Index, wait: float = 0) -> tuple[int, int]:
         before = len(whoosh._segments())
         if before > 1 or (before and index.meta.get("older_blocks")):
             segments.writer(whoosh).commit(optimize=True)
+            _remove_temporary_folders(Path(whoosh.storage.folder))
         if index.meta.pop("older_blocks", None):
             _write_meta(index.path, index.meta)
         return before, len(index.whoosh()._segments())
@@ -416,9 +417,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
         report.seconds = time.perf_counter() - started
         return  # nothing changed: leave the index files untouched
     folder = Path(target.storage.folder)
-    for stale in folder.glob("*.tmp"):  # writers' temporary folders, left by a killed run
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+    _remove_temporary_folders(folder)  # left by a killed run
     commits = _Commits(target, folder)
     tasks = [Task(file, root, st.st_mtime_ns, st.st_size) for root, file, st in todo]
     try:
@@ -444,6 +443,7 @@ def _update(index: Index, paths: list[Path], target: whoosh_index.Index, report:
     except BaseException:
         commits.cancel()
         raise
+    _remove_temporary_folders(folder)
     for problems in (report.skipped, report.failed, report.warnings):
         problems.sort(key=lambda problem: problem.path)  # files finish in any order; report them in one
     report.seconds = time.perf_counter() - started
@@ -484,6 +484,15 @@ class _Commits:
     def cancel(self) -> None:
         if self._writer is not None and not self._writer.is_closed:  # an interrupt can land between commits
             self._writer.cancel()
+
+
+def _remove_temporary_folders(folder: Path) -> None:
+    """The writers' temporary folders. Whoosh leaves one, empty, for every writer that finished (each
+    worker's, and its column writers' shared one) and full ones when a run is killed. Called under
+    the write lock, when no writer of this index is left running."""
+    for stale in folder.glob("*.tmp"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def commit_seconds() -> float:

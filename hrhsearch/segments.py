@@ -571,7 +571,8 @@ def _posting_order(posting: tuple) -> tuple:
 class _OwnTemporaryFiles(_StreamedMerges):
     """Whoosh keeps every writer's temporary files in one folder per index and removes the folder
     when a writer finishes, under the feet of the others: each of ours has a folder of its own.
-    (Whoosh's column writer still uses the shared folder, which the next indexing run clears.)"""
+    (Whoosh's column writer still uses the shared folder.) The folders are removed at the end of
+    the run (``index._remove_temporary_folders``)."""
 
     def _own_temporary_folder(self, role: str) -> None:
         self._tempstorage = self.storage.temp_storage(

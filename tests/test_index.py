@@ -207,6 +207,21 @@ def test_optimize_merges_segments_and_keeps_every_passage(tiny_corpus: Path, tin
     assert hrhsearch.optimize(index=tiny_index) == (1, 1)
 
 
+def test_indexing_and_optimize_leave_no_temporary_folders_in_the_index(tiny_corpus: Path, tmp_path: Path) -> None:
+    # Whoosh leaves a writer's temporary folder behind when the writer finishes: one per worker.
+    index = tmp_path / "index"
+    hrhsearch.build_index([tiny_corpus], index=index, jobs=2)
+    (tiny_corpus / "note.md").write_text("# Note\n\nLocum cover rota.\n", "utf-8")
+    hrhsearch.build_index([tiny_corpus], index=index, jobs=2)
+    generation = next(index.glob("gen-*"))
+    assert not list(generation.glob("*.tmp")), list(generation.iterdir())
+    (generation / "MAIN.worker-1-2.tmp").mkdir()  # as a killed run leaves it
+    before, after = hrhsearch.optimize(index=index)
+    assert before > 1 and after == 1
+    assert not list(generation.glob("*.tmp")), list(generation.iterdir())
+    assert len(hrhsearch.search("locum", index=index)) == 1
+
+
 def test_the_term_table_grows_with_the_words_and_files_not_the_passages(tmp_path: Path) -> None:
     """Whoosh holds a segment's whole term table in memory until the segment is written, in every
     worker and in every merge; a term per passage made that grow with the corpus. Two files of the
