@@ -9,8 +9,9 @@ when hrhsearch is imported as a library.
 - ``whoosh.analysis`` imports the Porter stemmer and the double metaphone (``stem``,
   ``double_metaphone``) as defaults of filters that hrhsearch's analyzers give other stemmers
   or do not use; each compiles a dozen regular expressions;
-- ``whoosh.fields`` imports ``whoosh.util.times`` (and so ``calendar``) for date fields, and
-  ``decimal`` for numeric fields with decimal places, which hrhsearch's schema does not have;
+- ``whoosh.fields`` imports ``whoosh.util.times`` (and so ``calendar``) for date fields, which
+  hrhsearch's schema does not have (``decimal`` cannot have a stand-in: numeric fields check
+  ``isinstance(value, Decimal)``, which takes the real class);
 - ``whoosh.compat`` imports ``html`` (and its table of entities) for ``escape``, which only
   Whoosh's HTML highlighting calls;
 - the first stemmer Whoosh makes loads all 14 of its Snowball languages; hrhsearch's fields
@@ -53,8 +54,7 @@ from importlib.util import find_spec
 # Each module, and the functions Whoosh imports from it by name.
 FORWARDED = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",),
              "whoosh.lang.porter": ("stem",), "whoosh.lang.dmetaphone": ("double_metaphone",),
-             "whoosh.util.times": ("datetime_to_long", "long_to_datetime"), "html": ("escape",),
-             "decimal": ("Decimal",)}
+             "whoosh.util.times": ("datetime_to_long", "long_to_datetime"), "html": ("escape",)}
 # Stand-ins of packages: another command imports their submodules (``html.parser``), and a
 # submodule that asks its package for a name loads the real one.
 PACKAGES = ("html",)
@@ -153,7 +153,7 @@ def install() -> None:
     global _collection_held
     forwarded = [_forwarder(module, names) for module, names in FORWARDED.items() if module not in sys.modules]
     # All in sys.modules before any is linked to its parent package: importing a parent (Whoosh)
-    # imports modules that would otherwise load the real ``html`` or ``decimal`` first.
+    # imports modules that would otherwise load the real ``html`` first.
     sys.modules.update((stand_in.__name__, stand_in) for stand_in in forwarded)
     for stand_in in forwarded:
         _put(stand_in)

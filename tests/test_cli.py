@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import hrhsearch
 from hrhsearch import schema
 from hrhsearch.cli import main
 from hrhsearch.lock import WriteLock
+
+from .conftest import CORPUS
 
 JSON_KEYS = {"rank", "score", "path", "title", "heading", "page_start", "page_end", "language", "snippet", "text", "section_id"}
 
@@ -127,3 +130,29 @@ def test_every_command_has_help_with_an_example() -> None:
     for name in main.commands:
         result = run(name, "--help")
         assert result.exit_code == 0 and "Example:" in result.output, name
+
+
+def test_the_command_indexes_and_searches_the_samples_as_the_library_does(corpus_index: Path, tmp_path: Path) -> None:
+    # The command's own process runs with lightstart's stand-ins and without the cyclic collector,
+    # the library's without either: every format and language of the samples goes through both.
+    files = [str(p) for p in CORPUS.iterdir() if p.name != "README.md"]
+    index = tmp_path / "index"
+    done = subprocess.run([sys.executable, "-m", "hrhsearch", "index", *files, "--index", str(index), "--json"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["failed"] == [] and report["added"] == len(files)
+    assert report["sections"] == hrhsearch.stats(corpus_index).sections
+    for text, year in (("rural retention of nurses", None), ("recursos humanos", "2010..2025"), ("sages-femmes", None)):
+        command = [sys.executable, "-m", "hrhsearch", "search", text, "--index", str(index), "--json", "--facets"]
+        done = subprocess.run([*command, *(("--year", year) if year else ())], capture_output=True, text=True, check=True)
+        found = json.loads(done.stdout)
+        expected = hrhsearch.search(text, index=corpus_index, year=year, facets=True)
+        assert found["total"] == expected.total > 0
+        assert [(p["path"], p["heading"], p["year"], round(p["score"], 9)) for p in found["passages"]] == [
+            (p.path, p.heading, p.year, round(p.score, 9)) for p in expected]
+    for args in (("optimize",), ("rebuild",), ("stats", "--json")):
+        done = subprocess.run([sys.executable, "-m", "hrhsearch", *args, "--index", str(index)], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["sections"] == report["sections"]

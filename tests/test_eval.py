@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,16 @@ def test_bad_inputs_say_what_is_wrong(tiny_index: Path, tmp_path: Path, topics, 
     (tmp_path / "q").write_text(qrels, "utf-8")
     with pytest.raises(EvaluationError, match=message):
         hrhsearch.evaluate(tmp_path / "t", tmp_path / "q", index=tiny_index, **({"measures": measures} if measures else {}))
+
+
+def test_the_command_s_own_process_evaluates_as_the_library_does(tiny_index: Path, judgments) -> None:
+    # The command runs with lightstart's stand-ins, which the library never has.
+    command = [sys.executable, "-m", "hrhsearch", "eval", "--topics", str(judgments[0]), "--qrels", str(judgments[1]),
+               "--index", str(tiny_index), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = hrhsearch.evaluate(judgments[0], judgments[1], index=tiny_index)
+    assert json.loads(done.stdout)["mean"] == pytest.approx(expected.mean)
 
 
 def test_cli_prints_the_table_and_json(tiny_index: Path, judgments, tmp_path: Path) -> None:
