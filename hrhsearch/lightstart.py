@@ -1,6 +1,6 @@
 """Stand-ins for modules that Whoosh, click and dataclasses import but a search never uses, so
-that the ``hrhsearch`` command starts sooner. They are installed in hrhsearch's own command-line process only, never
-when hrhsearch is imported as a library.
+that the ``hrhsearch`` command starts sooner. They are installed in hrhsearch's own command-line
+process only, never when hrhsearch is imported as a library.
 
 - ``whoosh.compat`` imports ``urllib.request`` for a download helper (``urlretrieve``);
 - ``whoosh.reading`` imports the ``cached_property`` package, which imports ``asyncio``;
@@ -109,9 +109,16 @@ class _Stemmers(Mapping):
         return len(_real(SNOWBALL).classes)
 
 
+def _given(module: str, **names: object) -> _StandIn:
+    """A stand-in that has ``names``; anything else asked of it loads the real module."""
+    stand_in = _StandIn(module)
+    for name, value in names.items():
+        setattr(stand_in, name, value)
+    return stand_in
+
+
 def _snowball() -> _StandIn:
-    stand_in = _StandIn(SNOWBALL)
-    stand_in.classes = _Stemmers()
+    stand_in = _given(SNOWBALL, classes=_Stemmers())
     # A package's path, so that its language modules are found beside the stand-in.
     stand_in.__path__ = [os.path.join(path, "snowball") for path in import_module("whoosh.lang").__path__]
     return stand_in
@@ -123,15 +130,11 @@ def _hashlib() -> _StandIn | None:
         from _sha256 import sha256
     except ImportError:  # a CPython built without its own hashes: the real hashlib it is
         return None
-    stand_in = _StandIn("hashlib")
-    stand_in.md5, stand_in.sha256 = md5, sha256
-    return stand_in
+    return _given("hashlib", md5=md5, sha256=sha256)
 
 
 def _forwarder(module: str, names: tuple[str, ...]) -> _StandIn:
-    stand_in = _StandIn(module)
-    for name in names:
-        setattr(stand_in, name, _forwarding(module, name))
+    stand_in = _given(module, **{name: _forwarding(module, name) for name in names})
     if module in PACKAGES:
         stand_in.__path__ = list(find_spec(module).submodule_search_locations)
     return stand_in
@@ -163,17 +166,11 @@ def install() -> None:
         _put(light)
     if "cached_property" not in sys.modules:
         # Whoosh decorates one method with it; for a plain method it does what functools' does.
-        stand_in = _StandIn("cached_property")
-        stand_in.cached_property = functools.cached_property
-        _put(stand_in)
+        _put(_given("cached_property", cached_property=functools.cached_property))
     if "platform" not in sys.modules and hasattr(os, "uname"):
-        stand_in = _StandIn("platform")
-        stand_in.system = _system
-        _put(stand_in)
+        _put(_given("platform", system=_system))
     if "inspect" not in sys.modules:
-        stand_in = _StandIn("inspect")
-        stand_in.cleandoc = _cleandoc
-        _put(stand_in)
+        _put(_given("inspect", cleandoc=_cleandoc))
     if gc.isenabled():
         gc.disable()
         _collection_held = True
