@@ -290,18 +290,24 @@ def _compiled() -> None:
     compileall.compile_dir(REPO / "hrhsearch", quiet=1)
 
 
+def _search_commands(index: Path) -> dict[str, list[str]]:
+    """The whole-process searches of the mixed corpus, by name, with Python doing nothing beside them."""
+    query = QUERIES[0]
+    return {"hrhsearch": [sys.executable, "-m", "hrhsearch", "search", query, "--index", str(index), "--limit", "10"],
+            "plain_whoosh": [sys.executable, "-c", PLAIN_WHOOSH_SEARCH, str(index), query],
+            "python": [sys.executable, "-c", "pass"]}
+
+
 def search_process(index: Path) -> dict:
     _compiled()
-    runs = {"hrhsearch": [], "plain_whoosh": [], "python": [], "recollq": []}
-    query = QUERIES[0]
+    commands = _search_commands(index)
+    if shutil.which("recollq"):
+        commands["recollq"] = _recollq(WORK / "recoll-config", QUERIES[0])
+    runs: dict[str, list] = {name: [] for name in commands}
     for _ in range(9):
-        runs["hrhsearch"].append(timed([sys.executable, "-m", "hrhsearch", "search", query, "--index", str(index),
-                                        "--limit", "10"]))
-        runs["plain_whoosh"].append(timed([sys.executable, "-c", PLAIN_WHOOSH_SEARCH, str(index), query]))
-        runs["python"].append(timed([sys.executable, "-c", "pass"]))
-        if shutil.which("recollq"):
-            runs["recollq"].append(timed(_recollq(WORK / "recoll-config", query)))
-    return {name: _medians(done) for name, done in runs.items() if done}
+        for name, command in commands.items():
+            runs[name].append(timed(command))
+    return {name: _medians(done) for name, done in runs.items()}
 
 
 def instructions(index: Path) -> dict:
@@ -310,11 +316,7 @@ def instructions(index: Path) -> dict:
     if not shutil.which("valgrind"):
         return {}
     _compiled()
-    query = QUERIES[0]
-    commands = {"hrhsearch": [sys.executable, "-m", "hrhsearch", "search", query, "--index", str(index), "--limit", "10"],
-                "plain_whoosh": [sys.executable, "-c", PLAIN_WHOOSH_SEARCH, str(index), query],
-                "python": [sys.executable, "-c", "pass"]}
-    return {name: _counted(command) for name, command in commands.items()}
+    return {name: _counted(command) for name, command in _search_commands(index).items()}
 
 
 def _counted(command: list[str]) -> float:
