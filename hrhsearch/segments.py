@@ -425,10 +425,12 @@ class _Segment(W3Segment):
 
 class _MappedCompound(CompoundStorage):
     def open_file(self, name, *args, **kwargs):
-        if not self._source:
-            return super().open_file(name, *args, **kwargs)
         offset, length = self.range(name)
-        return _MappedFile(memoryview(self._source)[offset : offset + length], name=name)
+        if self._source:
+            return _MappedFile(memoryview(self._source)[offset : offset + length], name=name)
+        if not hasattr(self._file, "fileno"):
+            return super().open_file(name, *args, **kwargs)
+        return _PartFile(self._file, offset, length, name=name)
 
 
 class _MappedFile(BufferFile):
@@ -440,9 +442,11 @@ class _MappedFile(BufferFile):
         self.is_real = False  # no file descriptor behind it
 
 
-class _ViewReader(io.RawIOBase):
-    def __init__(self, view: memoryview) -> None:
-        self._view, self._pos = view, 0
+class _Window(io.RawIOBase):
+    """``length`` bytes of something, read from a position of the window's own."""
+
+    def __init__(self, length: int) -> None:
+        self._length, self._pos = length, 0
 
     def readable(self) -> bool:
         return True
@@ -451,18 +455,54 @@ class _ViewReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), len(self._view) - self._pos))
-        buffer[:n] = self._view[self._pos : self._pos + n]
-        self._pos += n
-        return n
+        data = self._read(max(0, min(len(buffer), self._length - self._pos)))
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
         self._pos = max(0, base + offset)
         return self._pos
 
     def tell(self) -> int:
         return self._pos
+
+
+class _ViewReader(_Window):
+    def __init__(self, view: memoryview) -> None:
+        super().__init__(len(view))
+        self._view = view
+
+    def _read(self, size: int) -> memoryview:
+        return self._view[self._pos : self._pos + size]
+
+
+PART_BUFFER = 64 * 1024
+
+
+class _PartFile(StructFile):
+    """One part of a compound file read without a memory map (as merges read), with a read-ahead
+    buffer of its own. Whoosh's parts share the file's one buffer and position: a merge reads
+    several parts of each segment in turn, so nearly every read moved the position away and became
+    two system calls (5% of the CPU time of indexing 105,000 passages)."""
+
+    def __init__(self, file, offset: int, length: int, name: str | None = None) -> None:
+        super().__init__(io.BufferedReader(_PartReader(file, offset, length), PART_BUFFER), name=name)
+        self.is_real = False  # no file descriptor of its own
+
+
+class _PartReader(_Window):
+    """``length`` bytes of a file from ``offset``, read with ``pread``, which moves no shared position."""
+
+    def __init__(self, file, offset: int, length: int) -> None:
+        super().__init__(length)
+        self._file, self._offset = file, offset
+
+    def _read(self, size: int) -> bytes:
+        # The descriptor asked for at each read: a closed file raises, where a kept number could
+        # by then name another file.
+        return os.pread(self._file.fileno(), size, self._offset + self._pos) if size else b""
 
 
 class _PerDocReader(W3PerDocReader):

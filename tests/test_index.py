@@ -304,6 +304,46 @@ def test_a_commit_during_a_merge_deletes_stale_files_but_not_the_merge_s(tmp_pat
     assert [bool(hrhsearch.search(f"number{n}", index=index)) for n in range(6)] == [True] * 6
 
 
+def test_a_segment_read_without_its_memory_map_gives_the_same_bytes_in_any_order_of_reads(tiny_index: Path) -> None:
+    # Merges read segments without a map, each part with a buffer of its own: reads that hop
+    # between parts must not disturb one another.
+    import random
+
+    from whoosh.filedb.filestore import FileStorage
+
+    from hrhsearch import segments
+
+    opened = hrhsearch.open_index(tiny_index)
+    segment = next(iter(opened.whoosh()._segments()))
+    folder = str(opened.generation_path)
+    mapped = segment.open_compound_file(FileStorage(folder, readonly=True))
+    plain = segment.open_compound_file(FileStorage(folder, supports_mmap=False, readonly=True))
+    names = sorted(mapped.list())
+    parts = {name: (mapped.open_file(name), plain.open_file(name)) for name in names}
+    assert len(names) > 3 and all(type(p) is segments._PartFile for _, p in parts.values())
+    # Plain reads of the whole part, as Whoosh would give them.
+    for name, (_, part) in parts.items():
+        start, length = plain.range(name)
+        with open(Path(folder) / segment.make_filename(segment.COMPOUND_EXT), "rb") as whole:
+            whole.seek(start)
+            assert part.get(0, length) == whole.read(length)
+    rng = random.Random(7)
+    for _ in range(3000):
+        name = rng.choice(names)
+        a, b = parts[name]
+        length = plain.file_length(name)
+        position, size = rng.randrange(length), rng.choice((1, 4, 8, 100, 70_000))
+        if rng.random() < 0.5:
+            assert a.get(position, size) == b.get(position, size)
+        else:  # a position, then reads that follow on from it
+            a.seek(position), b.seek(position)
+            assert a.read(size) == b.read(size) and a.read(3) == b.read(3) and a.tell() == b.tell()
+    plain.close()
+    with pytest.raises(ValueError):  # closed with its file: no read from a stale descriptor
+        parts[names[0]][1].get(0, 1 + 2 * segments.PART_BUFFER)
+    mapped.close()
+
+
 def test_a_streamed_merge_writes_the_same_segment_as_whoosh_sorting_every_posting(tmp_path: Path) -> None:
     from whoosh.reading import SegmentReader
     from whoosh.writing import SegmentWriter
