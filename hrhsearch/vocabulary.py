@@ -79,7 +79,8 @@ _TOKEN = re.compile(r"\w+(?:['\u2019-]\w+)*|[&/]")
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group().replace("\u2019", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    # One character for another: the places stay those of ``text``.
+    return [(m.group(), *m.span()) for m in _TOKEN.finditer(text.replace("\u2019", "'"))]
 
 
 @lru_cache(maxsize=512)
@@ -122,6 +123,10 @@ class Matcher:
         # The words a name can start with, and their plurals as ``_singulars`` undoes them.
         self._starts = frozenset(starts | {w + "s" for w in starts if len(w) > 2} | {w + "es" for w in starts if len(w) > 2})
         self._longest = max(map(len, [*self._exact, *self._proper, *self._loose]), default=1)
+        # Every run of words that begins a longer name, case-folded: a run is only tried as long
+        # as its words but the last can begin a name.
+        self._openings = frozenset(tuple(w.casefold() for w in key[:n]) for key in (*self._exact, *self._proper, *self._loose)
+                                   for n in range(1, len(key)))
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(owner, start, end) of every match, in text order, never overlapping."""
@@ -143,15 +148,24 @@ class Matcher:
 
     def _match_at(self, tokens: tuple[tuple[str, int, int, str], ...], i: int) -> tuple[str, int] | None:
         capital = tokens[i][0][:1].isupper()
-        for n in range(min(self._longest, len(tokens) - i), 0, -1):
-            words = [token[0] for token in tokens[i : i + n]]
-            # A plural ending on the last word: "Kenyans", "congolaises".
-            for last in _singulars(words[-1]):
-                key = (*words[:-1], last)
-                folded = tuple(w.casefold() for w in key)
-                owner = self._exact.get(key) or (capital and self._proper.get(folded)) or self._loose.get(folded)
-                if owner:
-                    return owner, n
+        longest, run = 1, min(self._longest, len(tokens) - i)
+        while longest < run and tuple(token[3] for token in tokens[i : i + longest]) in self._openings:
+            longest += 1
+        for n in range(longest, 0, -1):
+            owner = self.owner([token[0] for token in tokens[i : i + n]], capital)
+            if owner:
+                return owner, n
+        return None
+
+    def owner(self, words: list[str], capital: bool) -> str | None:
+        """Whose name ``words`` are, as a run that starts with a capital or not; the last word
+        may have a plural ending ("Kenyans", "congolaises")."""
+        for last in _singulars(words[-1]):
+            key = (*words[:-1], last)
+            folded = tuple(w.casefold() for w in key)
+            owner = self._exact.get(key) or (capital and self._proper.get(folded)) or self._loose.get(folded)
+            if owner:
+                return owner
         return None
 
 

@@ -60,14 +60,16 @@ def _every_name() -> list[str]:
                           st.sampled_from([str, str.upper, str.lower, lambda n: n.replace("'", "\u2019")]),
                           st.sampled_from([" ", ", the ", " of ", " d\u2019", "\n", " and-"])), max_size=6))
 def test_a_matcher_finds_what_trying_every_word_finds(pieces) -> None:
-    """A matcher only tries the words that can start a name, and skips a text without any: names
-    in any case, with plural endings and curly apostrophes, are found just as a try at every word
-    finds them."""
+    """A matcher only tries the words that can start a name, skips a text without any, and tries
+    a run only as long as its words can begin a name: names in any case, with plural endings and
+    curly apostrophes, are found just as trying every word and every run length finds them."""
     text = "".join(case(name) + plural + glue for name, plural, case, glue in pieces)
     for matcher in (vocabulary.country_matcher(), vocabulary.organisation_matcher(), vocabulary.region_matcher()):
         tokens, found, i = vocabulary._folded_tokens(text), [], 0
         while i < len(tokens):
-            hit = matcher._match_at(tokens, i)
+            capital = tokens[i][0][:1].isupper()
+            runs = range(min(matcher._longest, len(tokens) - i), 0, -1)
+            hit = next(((owner, n) for n in runs if (owner := matcher.owner([t[0] for t in tokens[i:i + n]], capital))), None)
             if hit:
                 found.append((hit[0], tokens[i][1], tokens[i + hit[1] - 1][2]))
             i += hit[1] if hit else 1
