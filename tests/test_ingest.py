@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hrhsearch.errors import EmptyDocument, ExtractionError, UnsupportedFormat
 from hrhsearch.ingest import extract
@@ -29,6 +31,18 @@ def paragraphs(document) -> list[str]:
 
 def test_ligatures_and_invisible_characters_are_normalised() -> None:
     assert clean("e\ufb00ective \ufb01nance\u00ad and work\u2060force  plans") == "effective finance and workforce plans"
+
+
+@given(st.text(st.sampled_from("ab \t\n\u00a0\u2003\u3000\u00ad\u200b\ufeff\x00\x19\x7f\u00e9e\u0301\ufb01\u2460"), max_size=40))
+def test_clean_gives_what_normalising_then_replacing_every_run_of_spaces_gives(text: str) -> None:
+    # clean() skips the work that changes nothing (a lone space, text without invisible characters).
+    import re
+    import unicodedata
+
+    from hrhsearch.ingest._text import _INVISIBLE
+
+    plain = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    assert clean(text) == re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", plain).strip()
 
 
 def test_words_hyphenated_across_lines_are_rejoined_but_real_hyphens_stay() -> None:

@@ -13,7 +13,11 @@ from ..errors import ExtractionError
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 # Control characters that PDFs and old HTML carry into text (NUL, \x19 for an apostrophe) read as spaces.
 _INVISIBLE.update(dict.fromkeys([*range(0, 9), *range(11, 32), 127], " "))
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE_FOUND = re.compile("[" + "".join(map(re.escape, map(chr, _INVISIBLE))) + "]")
+_SPACING = r"\t\u00a0\u2000-\u200a\u202f\u205f\u3000"  # and the space itself
+# A run of spacing that is not already one space: most text has none, and replacing each single
+# space with itself took as long as the rest of the clean-up.
+_SPACES = re.compile(rf"[{_SPACING}][ {_SPACING}]*| [ {_SPACING}]+")
 _SYMBOL_BULLET = r"[\u2022\u25aa\u25cf\u25e6\u2023\u2043\u00b7*+\-\u2013]"
 _BULLET = re.compile(rf"^\s*(?:{_SYMBOL_BULLET}|\(?\d{{1,2}}[.)]|\(?[a-z][.)])\s+")
 _SYMBOL_BULLET_LINE = re.compile(rf"^\s*{_SYMBOL_BULLET}\s+")
