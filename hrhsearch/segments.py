@@ -428,7 +428,7 @@ class _MappedCompound(CompoundStorage):
         offset, length = self.range(name)
         if self._source:
             return _MappedFile(memoryview(self._source)[offset : offset + length], name=name)
-        if not hasattr(self._file, "fileno"):
+        if not hasattr(self._file, "fileno") or not hasattr(os, "pread"):  # pread: not on Windows
             return super().open_file(name, *args, **kwargs)
         return _PartFile(self._file, offset, length, name=name)
 

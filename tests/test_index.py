@@ -320,7 +320,8 @@ def test_a_segment_read_without_its_memory_map_gives_the_same_bytes_in_any_order
     plain = segment.open_compound_file(FileStorage(folder, supports_mmap=False, readonly=True))
     names = sorted(mapped.list())
     parts = {name: (mapped.open_file(name), plain.open_file(name)) for name in names}
-    assert len(names) > 3 and all(type(p) is segments._PartFile for _, p in parts.values())
+    assert len(names) > 3
+    assert all(type(p) is segments._PartFile for _, p in parts.values()) or not hasattr(os, "pread")
     # Plain reads of the whole part, as Whoosh would give them.
     for name, (_, part) in parts.items():
         start, length = plain.range(name)
