@@ -32,7 +32,9 @@ _BOMS = (
 
 def clean(text: str) -> str:
     """Normalise one line or paragraph: ligatures (NFKC), invisible characters, runs of spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", text)
+    if _INVISIBLE_FOUND.search(text):  # translate looks every character up, found or not
+        text = text.translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
 
 
