@@ -14,7 +14,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), Non
 # Control characters that PDFs and old HTML carry into text (NUL, \x19 for an apostrophe) read as spaces.
 _INVISIBLE.update(dict.fromkeys([*range(0, 9), *range(11, 32), 127], " "))
 _INVISIBLE_FOUND = re.compile("[" + "".join(map(re.escape, map(chr, _INVISIBLE))) + "]")
-_SPACING = r"\t\u00a0\u2000-\u200a\u202f\u205f\u3000"  # and the space itself
+_SPACING = r"\t\u00a0\u2000-\u200a\u202f\u205f\u3000"  # spacing other than the space itself
 # A run of spacing that is not already one space: most text has none, and replacing each single
 # space with itself took as long as the rest of the clean-up.
 _SPACES = re.compile(rf"[{_SPACING}][ {_SPACING}]*| [ {_SPACING}]+")
