@@ -41,18 +41,18 @@ MAX_ORGANISATIONS = 3
 MIN_ORGANISATION_SCORE = 4.0
 MIN_TYPE_SCORE = 2.0
 
+# Whole words, in any case, and two signs.
 _COLOPHON_WORDS = (
-    r"©|\(c\)\s*\d|\bcopyright\b|\bISBN\b|\bpublished by\b|\bpubli[ée] par\b|\bpublicado por\b|\beditado por\b"
-    r"|\bsuggested citation\b|\bcitation sugg[ée]r[ée]e\b|\bcita sugerida\b|\bcita[çc][ãa]o sugerida\b|\bcómo citar\b"
-    r"|\bcomo citar\b|\bmodo de citar\b|\bpour citer\b|\bplease cite\b|\bto cite\b"
-    r"|\ball rights reserved\b|\btous droits réservés\b|\btodos los derechos\b"
+    "copyright", "ISBN", "published by", "publi[ée] par", "publicado por", "editado por", "suggested citation",
+    "citation sugg[ée]r[ée]e", "cita sugerida", "cita[çc][ãa]o sugerida", "cómo citar", "como citar", "modo de citar",
+    "pour citer", "please cite", "to cite", "all rights reserved", "tous droits réservés", "todos los derechos",
 )
-_COLOPHON_INITIALS = "©(acemipst"  # what each of the words above begins with
-# Trying the words only where one of their initials stands is 2.6 times as fast: a case-blind
-# alternation of twenty words is otherwise tried whole at every character of the front matter.
-_COLOPHON = re.compile(rf"(?=[{re.escape(_COLOPHON_INITIALS)}])(?:{_COLOPHON_WORDS})", re.IGNORECASE)
+_COLOPHON_SIGNS = (("©", ""), ("(", r"c\)\s*\d"))
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
 _SITE = re.compile(r"(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,})(/[\w./-]*)?", re.IGNORECASE)
+# What every site has, found by a scan for its dot: the site pattern is tried at every character of
+# a line, and only a line with this can hold one.
+_SITE_HINT = re.compile(r"\.(?<=[a-z0-9-]\.)[a-z]{2}", re.IGNORECASE)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
@@ -183,7 +183,7 @@ def _organisations(document: Document, cover: list[str], front: list[str], back:
     sources += [(line, 4.0, 8.0) if len(line) <= COVER_LINE_CHARS else (line, *_passing(line)) for line in cover]
     sources += [(line, *_passing(line)) for line in front[len(cover):] + back]
     for line in cover + back:  # a publisher's web site on the cover or the back cover
-        for site in _SITE.finditer(line):
+        for site in _SITE.finditer(line) if _SITE_HINT.search(line) else ():
             owner = vocabulary.organisation_at(site.group(0))
             if owner and capped[(owner, "site")] < 8:
                 scores[owner] += 4
@@ -311,32 +311,68 @@ def _cues() -> list[tuple[re.Pattern | None, re.Pattern | None, list[re.Pattern]
         if not cues:
             return None
         words = sorted({vocabulary.fold(cue) for cue in cues}, key=len, reverse=True)
-        return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+        return re.compile(_scanned([(word[0], re.escape(word[1:])) for word in words], False, _NOT_AFTER_WORD) + r"(?!\w)")
 
     return [(alternation(kind.title), alternation(kind.front), [re.compile(_quick_mark(m), re.MULTILINE) for m in kind.marks])
             for kind in vocabulary.doc_types()]
 
 
-_LEADING_BOUNDARY = re.compile(r"^((?:\(\?[a-zA-Z]+\))?)\\b")
+_LEADING_BOUNDARY = re.compile(r"^((?:\(\?i\))?)\\b")
 _INITIAL_LITERAL = re.compile(r"[^\W_](?![?*+{])")
 _FIRST_WORDS = re.compile(r"\(\?:([^()\[\]\\]*)\)")
+# Lookbehinds checked after a word's first character, which stands for ``{}``: a word boundary
+# before it, and (a cue's) no word character before it.
+_AFTER_BOUNDARY = r"(?<=\b{})"
+_NOT_AFTER_WORD = r"(?<!\w.)"
+# Characters that match a letter case-blind besides its own upper and lower case: dotted and
+# dotless I (for i), the long s (for s), the Kelvin and Angstrom signs (for k and å).
+_OTHER_CASES = "\u0130\u0131\u017f\u212a\u212b"
 
 
 def _quick_mark(mark: str) -> str:
     """``mark`` as a pattern that matches where it does, searched faster. A pattern that starts with a
     word boundary (``\\bet al\\.``) is tried at every character of a document's text, where one that
-    starts with a letter is found by a fast scan for that letter: the boundary is checked behind the
-    letter instead (``e(?<=\\be)t al\\.``), or, before a group of words, the words' initials are
-    looked for first."""
+    starts with a letter, or with a group of words that each start with one, is found by a fast scan
+    for those letters (``_scanned``)."""
     lead = _LEADING_BOUNDARY.match(mark)
     if not lead:
         return mark
-    flags, rest = lead.group(1), mark[lead.end():]
-    letter = _INITIAL_LITERAL.match(rest)
-    if letter:
-        return rf"{flags}{letter.group()}(?<=\b{letter.group()}){rest[1:]}"
+    blind, rest = bool(lead.group(1)), mark[lead.end():]
+    if _INITIAL_LITERAL.match(rest):
+        return _scanned([(rest[0], rest[1:])], blind, _AFTER_BOUNDARY)
     group = _FIRST_WORDS.match(rest)
     if group and all(_INITIAL_LITERAL.match(word) for word in group.group(1).split("|")):
-        initials = "".join(sorted({word[0] for word in group.group(1).split("|")}))
-        return rf"{flags}(?=[{initials}])\b{rest}"
+        tail = rest[group.end():]
+        words = [(word[0], word[1:]) for word in group.group(1).split("|")]
+        return _scanned(words, blind, _AFTER_BOUNDARY) + (f"(?i:{tail})" if blind and tail else tail)
     return mark
+
+
+def _scanned(words: list[tuple[str, str]], blind: bool, before: str) -> str:
+    """An alternation of ``words`` (each a first character and a pattern for the rest) that Python's
+    regular expressions find by scanning for the first characters. They do so only when every
+    alternative starts with one character, matched as written: what must stand before a word
+    (``before``, a lookbehind) is checked behind its first character, and a case-blind word is
+    given once for each character its first one matches case-blind. The alternatives keep their
+    order, so the match at each place is the one the plain alternation finds."""
+    return "(?:" + "|".join(_alternatives(words, blind, before)) + ")"
+
+
+def _alternatives(words: list[tuple[str, str]], blind: bool, before: str) -> list[str]:
+    alternatives = []
+    for first, rest in words:
+        rest = f"(?i:{rest})" if blind and rest else rest
+        for char in _cases(first) if blind else (first,):
+            alternatives.append(re.escape(char) + before.format(re.escape(char)) + rest)
+    return alternatives
+
+
+def _cases(char: str) -> list[str]:
+    """Every character that ``char`` matches case-blind."""
+    found = {char, char.lower(), char.upper(), *_OTHER_CASES}
+    return sorted(c for c in found if len(c) == 1 and re.fullmatch(re.escape(char), c, re.IGNORECASE))
+
+
+# One alternation, not two: the scan needs every alternative to start with a character.
+_COLOPHON = re.compile("|".join([*_alternatives([*_COLOPHON_SIGNS], True, ""),
+                                 *_alternatives([(word[0], word[1:] + r"\b") for word in _COLOPHON_WORDS], True, _AFTER_BOUNDARY)]))

@@ -11,6 +11,7 @@ case. Names match whole words only.
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import filterfalse
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,7 +33,7 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.casefold().strip()  # what the rest would give, sooner
     decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    return "".join(filterfalse(unicodedata.combining, decomposed)).casefold().strip()
 
 
 # The vocabularies' rows are NamedTuples, not dataclasses: a search imports this module (for the
@@ -84,16 +85,17 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
 
 
 @lru_cache(maxsize=512)
-def _folded_words(text: str) -> frozenset[str]:
-    """The case-folded words of ``text``, as ``_folded_tokens`` gives them, without their places."""
-    return frozenset(map(str.casefold, _TOKEN.findall(text.replace("\u2019", "'"))))
+def _words(text: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """(words, the same case-folded, the set of those) of ``text``, as ``_tokens`` cuts it: the
+    country, publisher and region matchers read the same cover lines and passages, so each text is
+    cut once. Places are left out; a matcher asks for them (``_spans``) only when it finds a name."""
+    words = tuple(_TOKEN.findall(text.replace("\u2019", "'")))
+    folded = tuple(map(str.casefold, words))
+    return words, folded, frozenset(folded)
 
 
-@lru_cache(maxsize=512)
-def _folded_tokens(text: str) -> tuple[tuple[str, int, int, str], ...]:
-    """(word, start, end, word case-folded): the country, publisher and region matchers read the
-    same cover lines and passages, so each text is cut into words once."""
-    return tuple((word, start, end, word.casefold()) for word, start, end in _tokens(text))
+def _spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _TOKEN.finditer(text.replace("\u2019", "'"))]
 
 
 class Matcher:
@@ -132,27 +134,26 @@ class Matcher:
         """(owner, start, end) of every match, in text order, never overlapping."""
         found: list[tuple[str, int, int]] = []
         starts = self._starts
-        if starts.isdisjoint(_folded_words(text)):
+        words, folded, present = _words(text)
+        if starts.isdisjoint(present):
             return found  # most texts: no word can start a name
-        tokens = _folded_tokens(text)
-        i = 0
-        while i < len(tokens):
-            hit = self._match_at(tokens, i) if tokens[i][3] in starts else None
+        spans, end = None, 0
+        for i in [i for i, word in enumerate(folded) if word in starts]:
+            hit = self._match_at(words, folded, i) if i >= end else None  # not inside a name found
             if hit:
                 owner, n = hit
-                found.append((owner, tokens[i][1], tokens[i + n - 1][2]))
-                i += n
-            else:
-                i += 1
+                spans = spans or _spans(text)
+                found.append((owner, spans[i][0], spans[i + n - 1][1]))
+                end = i + n
         return found
 
-    def _match_at(self, tokens: tuple[tuple[str, int, int, str], ...], i: int) -> tuple[str, int] | None:
-        capital = tokens[i][0][:1].isupper()
-        longest, run = 1, min(self._longest, len(tokens) - i)
-        while longest < run and tuple(token[3] for token in tokens[i : i + longest]) in self._openings:
+    def _match_at(self, words: tuple[str, ...], folded: tuple[str, ...], i: int) -> tuple[str, int] | None:
+        capital = words[i][:1].isupper()
+        longest, run = 1, min(self._longest, len(words) - i)
+        while longest < run and folded[i : i + longest] in self._openings:
             longest += 1
         for n in range(longest, 0, -1):
-            owner = self.owner([token[0] for token in tokens[i : i + n]], capital)
+            owner = self.owner(list(words[i : i + n]), capital)
             if owner:
                 return owner, n
         return None

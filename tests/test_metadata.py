@@ -60,12 +60,13 @@ def _every_name() -> list[str]:
                           st.sampled_from([str, str.upper, str.lower, lambda n: n.replace("'", "\u2019")]),
                           st.sampled_from([" ", ", the ", " of ", " d\u2019", "\n", " and-"])), max_size=6))
 def test_a_matcher_finds_what_trying_every_word_finds(pieces) -> None:
-    """A matcher only tries the words that can start a name, skips a text without any, and tries
-    a run only as long as its words can begin a name: names in any case, with plural endings and
-    curly apostrophes, are found just as trying every word and every run length finds them."""
+    """A matcher only tries the words that can start a name, skips a text without any, tries a run
+    only as long as its words can begin a name, and finds the words' places only once it has found
+    a name: names in any case, with plural endings and curly apostrophes, are found just as trying
+    every word and every run length, over words cut with their places, finds them."""
     text = "".join(case(name) + plural + glue for name, plural, case, glue in pieces)
     for matcher in (vocabulary.country_matcher(), vocabulary.organisation_matcher(), vocabulary.region_matcher()):
-        tokens, found, i = vocabulary._folded_tokens(text), [], 0
+        tokens, found, i = vocabulary._tokens(text), [], 0
         while i < len(tokens):
             capital = tokens[i][0][:1].isupper()
             runs = range(min(matcher._longest, len(tokens) - i), 0, -1)
@@ -108,25 +109,57 @@ Ghana trains nurses and Ghanaian districts keep them.
     assert meta.year == 2017 and meta.countries == ("Ghana",) and meta.regions == ("AFRO",)
 
 
-def test_every_colophon_word_begins_with_one_of_the_initials_searched_first() -> None:
-    """The colophon pattern looks for its words only where one of their initials stands."""
+def test_colophon_lines_are_told_by_their_words_and_signs() -> None:
+    from hrhsearch import metadata
+
+    for line in ("© WHO 2016", "ISBN 978 92 4 151113 1", "(c) 2019", "Suggested citation.", "Tous droits réservés",
+                 "Publié par l'OMS", "Cómo citar", "TO CITE this report", "\u0130SBN 978"):
+        assert metadata._colophon([line]) == [line], line
+    assert metadata._colophon(["Cities publish their own data", "copyrighted", "(c)opy"]) == []
+
+
+_COLOPHON_PIECES = ["©", "(c) 1", "(C)2", "(c)", "copyright", "COPYRIGHT", "xcopyright", "copyrights", "ISBN", "ıSBN",
+                    "\u0130sbn", "published by", "Publié par", "publie par", "to cite", "TO CITE", "toCite", "cita sugerida",
+                    "citação sugerida", "Todos los derechos", "ſuggested citation", "\u212aopyright", "é", "_", "1", " ", "\n",
+                    "-", ".", "a", "t"]
+
+
+@given(st.lists(st.sampled_from(_COLOPHON_PIECES), max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_the_colophon_pattern_finds_what_its_words_written_plainly_find(pieces: list[str]) -> None:
+    """The colophon pattern, written so that its first characters can be scanned for, matches where
+    its signs and whole words, case-blind, match."""
     import re
 
     from hrhsearch import metadata
 
-    for word in metadata._COLOPHON_WORDS.split("|"):
-        first = re.sub(r"^\\b", "", word).replace("\\(", "(")[0]
-        assert first.lower() in metadata._COLOPHON_INITIALS, word
-    for line in ("© WHO 2016", "ISBN 978 92 4 151113 1", "(c) 2019", "Suggested citation.", "Tous droits réservés",
-                 "Publié par l'OMS", "Cómo citar", "TO CITE this report"):
-        assert metadata._colophon([line]) == [line], line
-    assert metadata._colophon(["Cities publish their own data", "copyrighted"]) == []
+    plain = re.compile("|".join([r"©", r"\(c\)\s*\d", *(rf"\b{word}\b" for word in metadata._COLOPHON_WORDS)]),
+                       re.IGNORECASE)
+    text = "".join(pieces)
+    assert [m.span() for m in metadata._COLOPHON.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_the_cases_of_every_first_letter_scanned_for_are_all_that_match_it_case_blind() -> None:
+    """Each case-blind word is scanned for by the cases of its first character: every character that
+    matches it case-blind, checked over all of Unicode for every letter a word could start with."""
+    import re
+    import string
+    import sys
+
+    from hrhsearch import metadata
+
+    firsts = set(string.ascii_letters) | {first for first, _ in metadata._COLOPHON_SIGNS}
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    for first in firsts:
+        matching = sorted(m.group() for m in re.finditer(re.escape(first), everything, re.IGNORECASE))
+        assert metadata._cases(first) == matching, first
 
 
 @given(st.lists(st.sampled_from(["et al.", "Wet al.", "_et al.", "WHA69.19", "xWHA 69.1", "WHA 7.1", "URGES", "aURGES",
                                   "URGE", "doi:10.1234", "Doi.org/10.12345", "DOI/ 10.99999", "received: 3", "Received 12",
                                   "RECIBIDO 2", "reçu 4", "corresponding author", "correspondingauthor", "Corresponding Author",
                                   "EB132.R5", "CD52.R3", "ADOPTE", "PRIE INSTAMMENT", "é", "İ", "ß", "1", "\n", " ", ".", "-",
+                                  "ıNSTA", "ſOLICITA", "DECIDES", "xDECIDES", "Rěçu 1", "CORRESPONDING AUTHOR",
                                   "Background", "results"]), max_size=25))
 @settings(max_examples=300, deadline=None)
 def test_marks_searched_the_quick_way_match_where_they_are_written_to(pieces: list[str]) -> None:
