@@ -48,12 +48,16 @@ def _detector(name: str) -> Callable[[str], tuple[str, float]]:
 
 
 def _py3langid() -> Callable[[str], tuple[str, float]]:
+    import numpy as np
     from py3langid.langid import LanguageIdentifier
 
     ptc, pc, classes, nextmove, row, output = _model()
     # As LanguageIdentifier.from_model_file makes it, from the model cut to our candidates.
     identifier = LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
     identifier.set_languages(list(CANDIDATES))
+    # set_languages leaves the scores a column view; a passage's scores gather a row per feature,
+    # twice as fast from rows that are contiguous. The values and results are the same.
+    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
     return lambda text: tuple(identifier.classify(text))  # type: ignore[return-value]
 
 
