@@ -69,7 +69,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__version__ = "0.6.11"
+__version__ = "0.6.12"
 
 __all__ = [
     "Block",
