@@ -338,9 +338,11 @@ def _quick_mark(mark: str) -> str:
     if not lead:
         return mark
     blind, rest = bool(lead.group(1)), mark[lead.end():]
+    group = _FIRST_WORDS.match(rest)
+    if "|" in (rest[group.end():] if group else rest):
+        return mark  # the boundary applies to one alternative of several: left as written
     if _INITIAL_LITERAL.match(rest):
         return _scanned([(rest[0], rest[1:])], blind, _AFTER_BOUNDARY)
-    group = _FIRST_WORDS.match(rest)
     if group and all(_INITIAL_LITERAL.match(word) for word in group.group(1).split("|")):
         tail = rest[group.end():]
         words = [(word[0], word[1:]) for word in group.group(1).split("|")]

@@ -177,6 +177,18 @@ def test_marks_searched_the_quick_way_match_where_they_are_written_to(pieces: li
         assert [m.span() for m in quick.finditer(text)] == [m.span() for m in written.finditer(text)], mark
 
 
+def test_a_mark_whose_boundary_opens_one_alternative_of_several_is_searched_as_written() -> None:
+    import re
+
+    from hrhsearch.metadata import _quick_mark
+
+    text = "Fbar x foo y Cdx abx ABx"
+    for mark in (r"(?i)\bfoo|bar", r"\bfoo|bar", r"(?i)\b(?:ab|cd)x|y", r"\b(?:ab|cd)x|y", r"(?i)\b(?:ab|cd)x"):
+        written, quick = re.compile(mark), re.compile(_quick_mark(mark))
+        assert [m.span() for m in quick.finditer(text)] == [m.span() for m in written.finditer(text)], mark
+    assert _quick_mark(r"(?i)\b(?:ab|cd)x") != r"(?i)\b(?:ab|cd)x"
+
+
 def test_a_date_inside_a_sentence_is_not_the_publication_year() -> None:
     assert record("On July 14, 2011, nearly 100 participants from 18 countries joined the webinar.").year is None
     assert record("Geneva, June 2021\nThe report.").year == 2021
