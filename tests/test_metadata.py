@@ -177,6 +177,27 @@ def test_marks_searched_the_quick_way_match_where_they_are_written_to(pieces: li
         assert [m.span() for m in quick.finditer(text)] == [m.span() for m in written.finditer(text)], mark
 
 
+def _every_cue() -> list[str]:
+    return sorted({vocabulary.fold(cue) for kind in vocabulary.doc_types() for cue in (*kind.title, *kind.front)})
+
+
+@given(st.lists(st.sampled_from(_every_cue()) | st.sampled_from(["x", "_", "1", " ", "\n", "-", "é"]), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_title_and_opening_cues_scanned_for_match_where_the_plain_alternation_does(pieces: list[str]) -> None:
+    import re
+
+    from hrhsearch import metadata
+
+    text = "".join(pieces)
+    for kind, patterns in zip(vocabulary.doc_types(), metadata._cues()):
+        for cues, scanned in zip((kind.title, kind.front), patterns[:2]):
+            if not cues:
+                continue
+            words = sorted({vocabulary.fold(cue) for cue in cues}, key=len, reverse=True)
+            plain = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+            assert [m.span() for m in scanned.finditer(text)] == [m.span() for m in plain.finditer(text)], kind.key
+
+
 def test_a_mark_whose_boundary_opens_one_alternative_of_several_is_searched_as_written() -> None:
     import re
 
