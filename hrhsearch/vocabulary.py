@@ -95,7 +95,7 @@ def _words(text: str) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _TOKEN.finditer(text.replace("\u2019", "'"))]
+    return [(start, end) for _, start, end in _tokens(text)]
 
 
 class Matcher:
